@@ -18,7 +18,7 @@ fi
 log "restoring NuGet packages"
 dotnet restore Re6st.Operator.sln --nologo -v quiet
 log "building"
-dotnet build Re6st.Operator.sln -c Release --no-restore --nologo -v quiet -clp:ErrorsOnly -clp:NoSummary
+dotnet build Re6st.Operator.sln -c Release --no-restore --nologo -v quiet -clp:"ErrorsOnly;NoSummary"
 
 results="$root/.build/test-results"
 rm -rf "$results"

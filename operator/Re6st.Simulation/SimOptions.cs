@@ -18,7 +18,7 @@ public sealed record SimOptions
     /// <summary>Sampled pairs for each resilience, crisis and churn measurement.</summary>
     public int ScenarioPairs { get; init; } = 400;
 
-    public IReadOnlyList<double> LossPercents { get; init; } = [10, 30, 50, 70];
+    public IReadOnlyList<double> LossPercents { get; init; } = [20, 50, 80, 90];
 
     public int ChurnPeriods { get; init; } = 5;
 
