@@ -30,9 +30,13 @@ dotnet test Re6st.Operator.sln -c Release --no-build --nologo \
 status=${PIPESTATUS[0]}
 set -e
 
-# Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12").
-read -r passed failed skipped assemblies < <(grep -E '^(Passed|Failed)! +- Failed:' "$results/output.txt" | awk -F'[:,]' '
-    { f += $2; p += $4; s += $6; n++ } END { printf "%d %d %d %d\n", p, f, s, n }')
+# Sum the per-assembly summaries ("Total tests: 12" then "     Passed: 11", "     Failed: 1", "    Skipped: 0").
+read -r passed failed skipped assemblies < <(awk '
+    /^Total tests: [0-9]+$/ { n++ }
+    /^ +Passed: [0-9]+$/ { p += $2 }
+    /^ +Failed: [0-9]+$/ { f += $2 }
+    /^ +Skipped: [0-9]+$/ { s += $2 }
+    END { printf "%d %d %d %d\n", p, f, s, n }' "$results/output.txt")
 expected=$(find tests -mindepth 2 -maxdepth 2 -name '*.Tests.csproj' | wc -l)
 
 echo

@@ -27,6 +27,20 @@ public sealed class IpPrefixTests
         Assert.Contains(reason, error, StringComparison.Ordinal);
     }
 
+    // IPAddress.TryParse also reads the inet_aton forms (a decimal or hex integer, fewer than four
+    // parts, octal parts with a leading 0); a CIDR in a resource must be a dotted quad, as Go reads it.
+    [Theory]
+    [InlineData("167772160/8")]
+    [InlineData("0x0A000000/8")]
+    [InlineData("012.0.0.0/8")]
+    [InlineData("10.42.0/24")]
+    [InlineData("10.42/16")]
+    public void TryParse_Ipv4NotADottedQuad_IsRejectedWithoutASuggestion(string text)
+    {
+        Assert.False(IpPrefix.TryParse(text, out var prefix, out var error), $"'{text}' was read as {prefix}");
+        Assert.DoesNotContain("did you mean", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Subprefix_AndIndexOf_AreInverse()
     {

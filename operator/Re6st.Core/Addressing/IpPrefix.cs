@@ -54,7 +54,18 @@ public readonly record struct IpPrefix : IComparable<IpPrefix>
             return false;
         }
 
-        if (!IPAddress.TryParse(text.AsSpan(0, slash), out var ip) || text.AsSpan(0, slash).Contains('%'))
+        var addressPart = text.AsSpan(0, slash);
+        var isV6 = addressPart.Contains(':');
+
+        // IPAddress also takes "10.42/16", "167772160" or octal "012.0.0.0"; Kubernetes (Go) takes
+        // only a dotted quad of decimal numbers without leading zeros, and so do we.
+        if (!isV6 && IsIpv4Shaped(addressPart) && !IsDottedQuad(addressPart))
+        {
+            error = $"'{text}' does not start with a valid IPv4 address (four decimal numbers 0-255 without leading zeros, e.g. 10.42.0.0)";
+            return false;
+        }
+
+        if (!IPAddress.TryParse(addressPart, out var ip) || addressPart.Contains('%'))
         {
             error = $"'{text}' does not start with a valid IP address";
             return false;
@@ -145,6 +156,47 @@ public readonly record struct IpPrefix : IComparable<IpPrefix>
     public static bool operator >=(IpPrefix left, IpPrefix right) => left.CompareTo(right) >= 0;
 
     public override string ToString() => $"{Format(Family, Address)}/{Length}";
+
+    private static bool IsIpv4Shaped(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiHexDigit(c) && c is not '.' and not 'x' and not 'X')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsDottedQuad(ReadOnlySpan<char> text)
+    {
+        var parts = 0;
+        foreach (var range in text.Split('.'))
+        {
+            var part = text[range];
+            if (++parts > 4 || part.Length is 0 or > 3 || (part.Length > 1 && part[0] == '0'))
+            {
+                return false;
+            }
+
+            foreach (var c in part)
+            {
+                if (!char.IsAsciiDigit(c))
+                {
+                    return false;
+                }
+            }
+
+            if (int.Parse(part, System.Globalization.CultureInfo.InvariantCulture) > 255)
+            {
+                return false;
+            }
+        }
+
+        return parts == 4;
+    }
 
     private static UInt128 HostMask(int width, int length) =>
         width - length >= 128 ? UInt128.MaxValue : (UInt128.One << (width - length)) - 1;

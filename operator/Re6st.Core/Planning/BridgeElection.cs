@@ -207,9 +207,15 @@ internal sealed class BridgeElection
                     continue;
                 }
 
-                var from = members[c - first];
-                var node = from[_random.NextInt(from.Count)];
-                bridges.Add(new Bridge(node, level, RandomLeafIn(anchor), BridgeReason.ConnectSplit));
+                // Same capacity-weighted draw as the rule: a node declaring capacity 0 never bridges.
+                var drawn = WeightedDraw(members[c - first], [], 1);
+                if (drawn.Count == 0)
+                {
+                    _notes.Add($"sub-mesh {_tree.IdOf(c)} cannot reach {_tree.IdOf(anchor)}: none of its nodes may be a bridge (all declare capacity 0)");
+                    continue;
+                }
+
+                bridges.Add(new Bridge(drawn[0], level, RandomLeafIn(anchor), BridgeReason.ConnectSplit));
                 parent[Find(c - first)] = Find(anchor - first);
                 _notes.Add($"sub-mesh {_tree.IdOf(c)} could not reach {_tree.IdOf(anchor)} through elected bridges; a bridge was added");
             }

@@ -157,8 +157,8 @@ public static class MeshValidator
 
         if (expectedNodes is { } n and > 0 && issues.Errors.Count == 0)
         {
-            var capacity = layout.SlotsPerLeaf * (long)layout.LeafCount;
-            if (capacity < n)
+            var capacity = (UInt128)layout.SlotsPerLeaf * (UInt128)layout.LeafCount;
+            if (capacity < (UInt128)n)
             {
                 issues.Error($"{path}.expectedNodes", $"{n} nodes do not fit: {shape} of {layout.SlotsPerLeaf} node prefixes each hold {capacity}");
             }

@@ -18,6 +18,12 @@ public static class GoDuration
         }
 
         var s = text.Trim();
+        var negative = s.StartsWith('-');
+        if (negative || s.StartsWith('+'))
+        {
+            s = s[1..];
+        }
+
         if (s == "0")
         {
             error = string.Empty;
@@ -41,13 +47,15 @@ public static class GoDuration
             }
 
             var unitStart = i;
-            while (i < s.Length && char.IsAsciiLetter(s[i]))
+            while (i < s.Length && (char.IsAsciiLetter(s[i]) || s[i] is '\u00b5' or '\u03bc'))
             {
                 i++;
             }
 
             double? unitMs = s.AsSpan(unitStart, i - unitStart) switch
             {
+                "ns" => 1e-6,
+                "us" or "\u00b5s" or "\u03bcs" => 1e-3,
                 "ms" => 1,
                 "s" => 1_000,
                 "m" => 60_000,
@@ -56,7 +64,7 @@ public static class GoDuration
             };
             if (unitMs is null)
             {
-                error = $"'{text}' has an unknown unit; use ms, s, m or h";
+                error = $"'{text}' has an unknown unit; use ns, us, ms, s, m or h";
                 return false;
             }
 
@@ -69,39 +77,58 @@ public static class GoDuration
             return false;
         }
 
-        value = TimeSpan.FromMilliseconds(totalMs);
+        value = TimeSpan.FromTicks((long)Math.Round(totalMs * TimeSpan.TicksPerMillisecond) * (negative ? -1 : 1));
         error = string.Empty;
         return true;
     }
 
+    /// <summary>Go's time.Duration.String(), which is how Kubernetes writes durations back ("1h0m0s", "1m30s", "250ms").</summary>
     public static string Format(TimeSpan value)
     {
-        if (value == TimeSpan.Zero)
+        var ticks = value.Ticks;
+        if (ticks == 0)
         {
             return "0s";
         }
 
-        var parts = new System.Text.StringBuilder();
-        if (value.TotalHours >= 1)
+        var sign = ticks < 0 ? "-" : string.Empty;
+        var u = (ulong)Math.Abs(ticks);
+        if (u < TimeSpan.TicksPerSecond)
         {
-            parts.Append((long)value.TotalHours).Append('h');
+            var ns = u * 100;
+            return sign + (ns < 1_000 ? $"{ns}ns" : ns < 1_000_000 ? Fraction(ns, 3) + "\u00b5s" : Fraction(ns, 6) + "ms");
         }
 
-        if (value.Minutes > 0)
+        var seconds = u / TimeSpan.TicksPerSecond;
+        var fraction = u % TimeSpan.TicksPerSecond;
+        var text = new System.Text.StringBuilder(sign);
+        if (seconds >= 3600)
         {
-            parts.Append(value.Minutes).Append('m');
+            text.Append(CultureInfo.InvariantCulture, $"{seconds / 3600}h");
         }
 
-        if (value.Seconds > 0)
+        if (seconds >= 60)
         {
-            parts.Append(value.Seconds).Append('s');
+            text.Append(CultureInfo.InvariantCulture, $"{seconds / 60 % 60}m");
         }
 
-        if (value.Milliseconds > 0)
+        text.Append(CultureInfo.InvariantCulture, $"{seconds % 60}");
+        if (fraction > 0)
         {
-            parts.Append(value.Milliseconds).Append("ms");
+            text.Append('.').Append(fraction.ToString("D7", CultureInfo.InvariantCulture).TrimEnd('0'));
         }
 
-        return parts.ToString();
+        return text.Append('s').ToString();
+    }
+
+    /// <summary>value / 10^digits with the fraction's trailing zeros dropped (Go's style).</summary>
+    private static string Fraction(ulong value, int digits)
+    {
+        var scale = (ulong)Math.Pow(10, digits);
+        var whole = value / scale;
+        var rest = value % scale;
+        return rest == 0
+            ? whole.ToString(CultureInfo.InvariantCulture)
+            : $"{whole}.{rest.ToString("D" + digits, CultureInfo.InvariantCulture).TrimEnd('0')}";
     }
 }

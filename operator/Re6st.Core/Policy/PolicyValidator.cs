@@ -48,6 +48,10 @@ public static class PolicyValidator
             {
                 issues.Error($"{path}.maxDrain", error + ", or 'never'");
             }
+            else if (md < TimeSpan.Zero)
+            {
+                issues.Error($"{path}.maxDrain", $"must not be negative (got {spec.MaxDrain})");
+            }
             else
             {
                 maxDrain = md;
