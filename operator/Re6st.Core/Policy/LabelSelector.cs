@@ -44,6 +44,14 @@ public sealed partial class LabelSelector
 
     public override string ToString() => string.Join(",", _requirements.Select(r => r.ToString()));
 
+    /// <summary>Checks a declared selector; every problem names its field under <paramref name="path"/>.</summary>
+    public static Validated<LabelSelector> Validate(LabelSelectorSpec spec, string path)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var issues = new IssueCollector();
+        return issues.Result(Check(spec, path, issues));
+    }
+
     internal static LabelSelector Check(LabelSelectorSpec spec, string path, IssueCollector issues)
     {
         var requirements = new List<LabelRequirement>();

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using Re6st.Lab;
+using Re6st.Operator.Reconcile;
+using Re6st.Operator.Resources;
+using Re6st.Operator.Runtime;
+
+namespace Re6st.Cli;
+
+public static class BenchCommand
+{
+    public const string Usage = """
+        usage: re6st bench operator [--nodes N] [--order K] [--json FILE]
+
+          Starts a real etcd + kube-apiserver on loopback, creates N Node objects, runs the operator
+          as its own process, applies a Mesh selecting them, and measures the time until every
+          MeshNode exists and the Mesh is Ready, and the operator's memory. Prints one JSON object.
+
+          --nodes N    Node objects (default 5000)
+          --order K    the Mesh's order, 1 to 3 (default 2)
+          --json FILE  also write the JSON to FILE
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "operator")
+        {
+            throw new UsageException(args.Length == 0 ? "name a benchmark: operator" : $"unknown benchmark '{args[0]}'");
+        }
+
+        var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--json" }, new HashSet<string> { "--help" });
+        if (a.Has("--help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        var nodes = a.Number("--nodes", 5000, 1, 100_000);
+        var order = a.Number("--order", 2, 1, 3);
+        var result = await OperatorAsync(nodes, order);
+        var json = JsonSerializer.Serialize(result, SimCommand.Json);
+        Console.WriteLine(json);
+        if (a.Text("--json") is { } path)
+        {
+            await File.WriteAllTextAsync(path, json + "\n");
+        }
+
+        return 0;
+    }
+
+    private static async Task<OperatorBench> OperatorAsync(int count, int order)
+    {
+        var clock = Stopwatch.StartNew();
+        void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
+
+        Step("starting etcd and kube-apiserver (the first run builds kube-apiserver, about 5 minutes)");
+        await using var server = new LocalApiServer(CrdsCommand.RepositoryRoot());
+        await server.StartAsync();
+
+        Step($"creating {count:N0} Node objects");
+        var labels = new Dictionary<string, string> { ["re6st.io/mesh"] = "bench" };
+        var created = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+        {
+            var node = new V1Node { Metadata = new V1ObjectMeta { Name = $"bench-{i:D6}", Labels = labels } };
+            await server.Admin.CoreV1.CreateNodeAsync(node, cancellationToken: ct);
+            if (Interlocked.Increment(ref created) % 1000 == 0)
+            {
+                Step($"  {created:N0} nodes");
+            }
+        });
+
+        Step("starting the operator process");
+        var log = Path.Combine(server.Directory, "operator.log");
+        using var op = StartOperator(server.OperatorKubeconfig, log);
+        try
+        {
+            var mesh = new V1Alpha1Mesh
+            {
+                Metadata = new V1ObjectMeta { Name = "bench" },
+                Spec = new MeshSpecResource
+                {
+                    Ipv6Range = "fd5e:be::/40",
+                    Ipv4Range = "10.128.0.0/12",
+                    Order = order,
+                    ExpectedNodes = order > 1 ? count : null,
+                    NodeSelector = new LabelSelectorResource { MatchLabels = labels },
+                },
+            };
+            var start = Stopwatch.StartNew();
+            await server.Admin.CustomObjects.CreateClusterCustomObjectAsync(mesh, Group.Name, Group.Version, V1Alpha1Mesh.Plural);
+            Step("Mesh applied; waiting until every MeshNode exists and the Mesh is Ready");
+            V1Alpha1Mesh? seen = null;
+            while (start.Elapsed < TimeSpan.FromMinutes(10))
+            {
+                if (op.HasExited)
+                {
+                    throw new InvalidOperationException("the operator exited:\n" + Tail(log));
+                }
+
+                seen = await server.Admin.CustomObjects.GetClusterCustomObjectAsync<V1Alpha1Mesh>(Group.Name, Group.Version, V1Alpha1Mesh.Plural, "bench");
+                if (seen.Status?.Nodes == count && Conditions.IsTrue(seen.Status.Conditions, Conditions.Ready))
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            var seconds = start.Elapsed.TotalSeconds;
+            var meshNodes = await server.Admin.CustomObjects.ListClusterCustomObjectAsync<ResourceList<V1Alpha1MeshNode>>(
+                Group.Name, Group.Version, V1Alpha1MeshNode.Plural, labelSelector: $"{Group.MeshLabel}=bench");
+            if (meshNodes.Items.Count != count || seen?.Status?.Nodes != count)
+            {
+                throw new InvalidOperationException($"after {seconds:F0} s: {meshNodes.Items.Count} MeshNodes, mesh status {KubernetesJson.Serialize(seen?.Status)}\n{Tail(log)}");
+            }
+
+            Step($"ready after {seconds:F1} s");
+            var (rss, peak) = Memory(op.Id);
+            return new OperatorBench(count, order, Math.Round(seconds, 2), rss, peak, meshNodes.Items.Count, seen.Status!.SubMeshCount ?? 0, seen.Status.Bridges ?? 0);
+        }
+        finally
+        {
+            if (!op.HasExited)
+            {
+                op.Kill(entireProcessTree: true);
+                await op.WaitForExitAsync();
+            }
+        }
+    }
+
+    private static Process StartOperator(string kubeconfig, string log)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, "--kubeconfig", kubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start the operator");
+        var writer = new StreamWriter(log) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => Write(writer, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Write(StreamWriter writer, string? line)
+    {
+        if (line is not null)
+        {
+            lock (writer)
+            {
+                writer.WriteLine(line);
+            }
+        }
+    }
+
+    /// <summary>Current and peak resident memory of a process, in MB (from /proc).</summary>
+    private static (double Rss, double Peak) Memory(int pid)
+    {
+        double Read(string key) => File.ReadLines($"/proc/{pid}/status")
+            .Where(l => l.StartsWith(key + ":", StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024)
+            .Single();
+        return (Math.Round(Read("VmRSS"), 1), Math.Round(Read("VmHWM"), 1));
+    }
+
+    private static string Tail(string file) => File.Exists(file) ? string.Join('\n', File.ReadLines(file).TakeLast(30)) : "";
+}
+
+public sealed record OperatorBench(
+    int Nodes,
+    int Order,
+    double SecondsToReady,
+    double OperatorRssMB,
+    double OperatorPeakRssMB,
+    int MeshNodes,
+    int SubMeshes,
+    int Bridges);

@@ -1,0 +1,236 @@
+using Re6st.Core.Addressing;
+using Re6st.Core.Arrows;
+using Re6st.Core.Planning;
+using Re6st.Core.Policy;
+using Re6st.Core.Randomness;
+using Re6st.Core.Validation;
+using Re6st.Operator.Resources;
+
+namespace Re6st.Operator.Reconcile;
+
+/// <summary>
+/// The reconcile decision for one mesh, a pure function of a snapshot: check the Mesh and its
+/// policy (every problem, with its field), select the Nodes, plan with the core from the
+/// allocations the MeshNodes already carry, and describe the MeshNodes and status that follow.
+/// </summary>
+public static class MeshPlanning
+{
+    public const int MaxListedSubMeshes = 256;
+    public static readonly TimeSpan DefaultReelectionPeriod = TimeSpan.FromHours(1);
+
+    public static MeshOutcome Compute(MeshSnapshot snapshot, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(random);
+        var mesh = snapshot.Mesh;
+        var spec = mesh.Spec;
+        var errors = new List<string>();
+        var events = new List<OutcomeEvent>();
+
+        var layout = MeshValidator.Validate(spec.ToCore());
+        errors.AddRange(layout.Errors.Select(e => e.ToString()));
+        events.AddRange(layout.Warnings.Select(w => new OutcomeEvent(true, "PrincipleWarning", w.ToString())));
+
+        if (layout.Value is { } ranges)
+        {
+            errors.AddRange(Overlaps(mesh, ranges, snapshot.OtherMeshes));
+        }
+
+        var reelection = Duration(spec.BridgeReelectionPeriod, "spec.bridgeReelectionPeriod", DefaultReelectionPeriod, errors);
+        var hello = Duration(spec.Babel?.HelloInterval, "spec.babel.helloInterval", TimeSpan.FromSeconds(4), errors);
+        _ = Duration(spec.Babel?.KeyRotationPeriod, "spec.babel.keyRotationPeriod", TimeSpan.FromHours(720), errors);
+
+        LabelSelector? selector = null;
+        if (spec.NodeSelector is { } ns)
+        {
+            var checkedSelector = LabelSelector.Validate(ns.ToCore(), "spec.nodeSelector");
+            errors.AddRange(checkedSelector.Errors.Select(e => e.ToString()));
+            selector = checkedSelector.Value;
+        }
+
+        var technologies = spec.Technologies is { Count: > 0 } list
+            ? list.Aggregate(TunnelTechnology.None, (t, name) => t | (name == TechnologyName.WireGuard ? TunnelTechnology.WireGuard : TunnelTechnology.OpenVpn))
+            : TunnelTechnology.All;
+
+        var policyName = spec.PolicyRef ?? V1Alpha1RandomizationPolicy.DefaultName;
+        var policySpec = snapshot.Policy?.Spec ?? new PolicySpecResource();
+        if (snapshot.Policy is null && spec.PolicyRef is not null)
+        {
+            errors.Add($"spec.policyRef: RandomizationPolicy '{spec.PolicyRef}' does not exist");
+        }
+
+        var policy = PolicyValidator.Validate(policySpec.ToCore());
+        errors.AddRange(policy.Errors.Select(e => $"RandomizationPolicy {policyName}: {e}"));
+
+        if (errors.Count > 0)
+        {
+            var message = string.Join("; ", errors);
+            return new MeshOutcome(false, [], [], Failed(mesh, errors[0].StartsWith("RandomizationPolicy", StringComparison.Ordinal) ? "InvalidPolicy" : "InvalidSpec", message, snapshot.Now), [new OutcomeEvent(true, "InvalidSpec", message)]);
+        }
+
+        var problems = new List<string>();
+        var nodes = snapshot.Nodes
+            .Where(n => selector is null || selector.Matches(n.Metadata.Labels is { } l ? new Dictionary<string, string>(l) : NodeInfo.NoLabels))
+            .OrderBy(n => n.Metadata.Name, StringComparer.Ordinal)
+            .Select(n => NodeLabels.ToNodeInfo(n, technologies, problems))
+            .ToList();
+        events.AddRange(problems.Select(p => new OutcomeEvent(true, "NodeLabel", p)));
+
+        var lastElection = mesh.Status?.LastBridgeElection;
+        var reelect = layout.Value!.Order > 1 && lastElection is { } last && snapshot.Now - last >= reelection;
+        var plan = MeshPlanner.Plan(layout.Value, nodes, PlanStateReader.Read(snapshot.MeshNodes), reelect, random);
+        events.AddRange(plan.Notes.Select(n => new OutcomeEvent(false, "Replanned", n)));
+        if (reelect)
+        {
+            events.Add(new OutcomeEvent(false, "BridgesReelected", $"a random {layout.Value.BridgeRenewShare:P0} of the bridges stepped down; {plan.Bridges.Count(b => b.Reason != BridgeReason.Kept)} bridge roles newly drawn"));
+        }
+
+        var snapshotPolicy = PolicySpecResource.FromCore(policy.Value!, policySpec);
+        var desired = new List<V1Alpha1MeshNode>(plan.NodeCount);
+        for (var i = 0; i < plan.NodeCount; i++)
+        {
+            if (plan.IsPlaced(i))
+            {
+                desired.Add(MeshNodeBuilder.Build(mesh.Metadata.Name, plan.NodePlanFor(i), nodes[i], snapshotPolicy, hello, snapshot.KeySecret));
+            }
+        }
+
+        var keep = desired.Select(d => d.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+        var delete = snapshot.MeshNodes.Select(m => m.Metadata.Name).Where(n => !keep.Contains(n)).Order(StringComparer.Ordinal).ToList();
+        if (delete.Count > 0)
+        {
+            events.Add(new OutcomeEvent(false, "NodesLeft", $"{delete.Count} node(s) left the mesh: {string.Join(", ", delete.Take(10))}{(delete.Count > 10 ? ", ..." : "")}"));
+        }
+
+        var status = Status(mesh, plan, snapshot, reelect || (layout.Value.Order > 1 && lastElection is null));
+        var old = mesh.Status;
+        if (old?.Nodes != status.Nodes || old?.Bridges != status.Bridges)
+        {
+            events.Add(new OutcomeEvent(false, "Planned", $"{status.Nodes} nodes in {status.SubMeshCount} sub-mesh(es), {status.Bridges} bridge role(s)"));
+        }
+
+        if (plan.Errors.Count > 0)
+        {
+            events.Add(new OutcomeEvent(true, "RangeExhausted", string.Join("; ", plan.Errors)));
+        }
+
+        return new MeshOutcome(true, desired, delete, status, events);
+    }
+
+    private static MeshStatus Status(V1Alpha1Mesh mesh, MeshPlan plan, MeshSnapshot snapshot, bool elected)
+    {
+        var tree = plan.Tree;
+        var leaves = Enumerable.Range(tree.FirstLeaf, tree.LeafCount).Where(l => plan.CountUnder(l) > 0).ToList();
+        var placed = Enumerable.Range(0, plan.NodeCount).Count(plan.IsPlaced);
+        var generation = mesh.Metadata.Generation;
+        var old = mesh.Status;
+        var conditions = old?.Conditions;
+        if (plan.Errors.Count > 0)
+        {
+            var message = string.Join("; ", plan.Errors);
+            conditions = Conditions.With(conditions, Conditions.Ready, false, "RangeExhausted", message, generation, snapshot.Now);
+            conditions = Conditions.With(conditions, Conditions.Degraded, true, "RangeExhausted", message, generation, snapshot.Now);
+        }
+        else
+        {
+            conditions = Conditions.With(conditions, Conditions.Ready, true, "Planned", $"{placed} node(s) planned in {leaves.Count} sub-mesh(es)", generation, snapshot.Now);
+            conditions = Conditions.With(conditions, Conditions.Degraded, false, "AsExpected", "", generation, snapshot.Now);
+        }
+
+        conditions = Conditions.With(conditions, Conditions.Progressing, false, "Planned", "", generation, snapshot.Now);
+        return new MeshStatus
+        {
+            ObservedGeneration = generation,
+            Conditions = conditions,
+            Nodes = placed,
+            SubMeshCount = leaves.Count,
+            Bridges = plan.Bridges.Count,
+            SubMeshes = [.. leaves.Take(MaxListedSubMeshes).Select(l => new SubMeshStatus
+            {
+                Id = tree.IdOf(l),
+                Ipv6Range = tree.Ipv6RangeOf(l).ToString(),
+                Ipv4Range = tree.Ipv4RangeOf(l)?.ToString(),
+                Members = plan.HomeMembers(l).Length,
+                VisitingBridges = plan.Visitors(l).Length,
+            })],
+            SubMeshesTruncated = leaves.Count > MaxListedSubMeshes ? true : null,
+            LastBridgeElection = elected ? snapshot.Now : old?.LastBridgeElection,
+            KeySecret = snapshot.KeySecret,
+        };
+    }
+
+    private static MeshStatus Failed(V1Alpha1Mesh mesh, string reason, string message, DateTime now)
+    {
+        var old = mesh.Status ?? new MeshStatus();
+        var generation = mesh.Metadata.Generation;
+        var conditions = Conditions.With(old.Conditions, Conditions.Ready, false, reason, message, generation, now);
+        conditions = Conditions.With(conditions, Conditions.Degraded, true, reason, message, generation, now);
+        conditions = Conditions.With(conditions, Conditions.Progressing, false, reason, "", generation, now);
+        return new MeshStatus
+        {
+            ObservedGeneration = generation,
+            Conditions = conditions,
+            Nodes = old.Nodes,
+            SubMeshCount = old.SubMeshCount,
+            Bridges = old.Bridges,
+            SubMeshes = old.SubMeshes,
+            SubMeshesTruncated = old.SubMeshesTruncated,
+            LastBridgeElection = old.LastBridgeElection,
+            KeySecret = old.KeySecret,
+        };
+    }
+
+    /// <summary>
+    /// Two meshes must not share addresses. The older mesh keeps its range; the newer one (or the
+    /// one with the greater name, on a tie) is the one reported.
+    /// </summary>
+    private static IEnumerable<string> Overlaps(V1Alpha1Mesh mesh, MeshLayout layout, IReadOnlyList<V1Alpha1Mesh> others)
+    {
+        foreach (var other in others)
+        {
+            if (other.Metadata.Name == mesh.Metadata.Name || !IsOlder(other, mesh))
+            {
+                continue;
+            }
+
+            if (IpPrefix.TryParse(other.Spec.Ipv6Range, out var v6, out _) && v6.Overlaps(layout.Ipv6Range))
+            {
+                yield return $"spec.ipv6Range: {layout.Ipv6Range} overlaps {v6} of mesh '{other.Metadata.Name}'";
+            }
+
+            if (layout.Ipv4Range is { } mine && IpPrefix.TryParse(other.Spec.Ipv4Range, out var v4, out _) && v4.Overlaps(mine))
+            {
+                yield return $"spec.ipv4Range: {mine} overlaps {v4} of mesh '{other.Metadata.Name}'";
+            }
+        }
+    }
+
+    private static bool IsOlder(V1Alpha1Mesh a, V1Alpha1Mesh b)
+    {
+        var ta = a.Metadata.CreationTimestamp ?? DateTime.MaxValue;
+        var tb = b.Metadata.CreationTimestamp ?? DateTime.MaxValue;
+        return ta != tb ? ta < tb : string.CompareOrdinal(a.Metadata.Name, b.Metadata.Name) < 0;
+    }
+
+    private static TimeSpan Duration(string? text, string path, TimeSpan fallback, List<string> errors)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (!GoDuration.TryParse(text, out var value, out var error))
+        {
+            errors.Add($"{path}: {error}");
+            return fallback;
+        }
+
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"{path}: must be positive (got {text})");
+            return fallback;
+        }
+
+        return value;
+    }
+}

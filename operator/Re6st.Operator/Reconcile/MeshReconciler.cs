@@ -1,0 +1,175 @@
+using System.Net;
+using System.Security.Cryptography;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Re6st.Core.Randomness;
+using Re6st.Operator.Resources;
+using Re6st.Operator.Runtime;
+
+namespace Re6st.Operator.Reconcile;
+
+/// <summary>
+/// Applies <see cref="MeshPlanning"/>'s outcome: writes only the MeshNodes that differ, deletes
+/// those of nodes that left, patches the status only when it changed. Level-triggered and
+/// idempotent: a second pass over the same state writes nothing.
+/// </summary>
+public sealed partial class MeshReconciler(IKubernetes client, Caches caches, KeySecrets keys, EventRecorder events, OperatorOptions options, ILogger log, TimeProvider time)
+{
+    /// <summary>Writes made since start (creates, replaces, deletes, status patches): tests and benchmarks read it.</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    /// <summary>Reconcile passes completed since start.</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
+    private long _writes;
+    private long _passes;
+
+    public async Task ReconcileAsync(string name, CancellationToken cancellationToken)
+    {
+        var mesh = caches.Meshes.Get(name);
+        if (mesh is null)
+        {
+            return;
+        }
+
+        if (mesh.Metadata.DeletionTimestamp is not null)
+        {
+            await CleanUpAsync(mesh, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (mesh.Metadata.Finalizers?.Contains(Group.Finalizer) != true)
+        {
+            var finalizers = (mesh.Metadata.Finalizers ?? []).Append(Group.Finalizer).ToList();
+            await PatchMeshAsync(name, new { metadata = new { finalizers } }, cancellationToken).ConfigureAwait(false);
+        }
+
+        var keySecret = await keys.EnsureAsync(mesh, cancellationToken).ConfigureAwait(false);
+        var snapshot = new MeshSnapshot(
+            mesh,
+            caches.Policies.Get(mesh.Spec.PolicyRef ?? V1Alpha1RandomizationPolicy.DefaultName),
+            [.. caches.Nodes.Items],
+            caches.MeshNodesOf(name),
+            keySecret,
+            time.GetUtcNow().UtcDateTime)
+        {
+            OtherMeshes = [.. caches.Meshes.Items],
+        };
+
+        // Production randomness: a fresh seed from the OS for every pass. Allocations are sticky,
+        // so a pass with nothing new to decide gives the same result whatever the seed.
+        var outcome = MeshPlanning.Compute(snapshot, new Xoshiro256StarStar(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8))));
+        if (outcome.Planned)
+        {
+            await ApplyAsync(outcome, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!Same(mesh.Status, outcome.Status))
+        {
+            var patch = new V1Patch(new[] { new { op = "add", path = "/status", value = outcome.Status } }, V1Patch.PatchType.JsonPatch);
+            await client.CustomObjects.PatchClusterCustomObjectStatusAsync(patch, Group.Name, Group.Version, V1Alpha1Mesh.Plural, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _writes);
+        }
+
+        foreach (var e in outcome.Events)
+        {
+            await events.RecordAsync(mesh, e, cancellationToken).ConfigureAwait(false);
+        }
+
+        Interlocked.Increment(ref _passes);
+        LogReconciled(log, name, outcome.Desired.Count, outcome.Delete.Count);
+    }
+
+    private async Task ApplyAsync(MeshOutcome outcome, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(
+            outcome.Desired,
+            new ParallelOptions { MaxDegreeOfParallelism = options.WriteParallelism, CancellationToken = cancellationToken },
+            async (desired, ct) =>
+            {
+                var existing = caches.MeshNodes.Get(desired.Metadata.Name);
+                if (existing is null)
+                {
+                    try
+                    {
+                        await client.CustomObjects.CreateClusterCustomObjectAsync(desired, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, cancellationToken: ct).ConfigureAwait(false);
+                        Interlocked.Increment(ref _writes);
+                        return;
+                    }
+                    catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+                    {
+                        // Created meanwhile (the cache lags the API server): compare with the server's copy.
+                        existing = await client.CustomObjects.GetClusterCustomObjectAsync<V1Alpha1MeshNode>(Group.Name, Group.Version, V1Alpha1MeshNode.Plural, desired.Metadata.Name, ct).ConfigureAwait(false);
+                    }
+                }
+
+                if (Same(existing.Spec, desired.Spec) && SameLabels(existing.Metadata.Labels, desired.Metadata.Labels))
+                {
+                    return;
+                }
+
+                desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
+                desired.Metadata.Annotations = existing.Metadata.Annotations;
+                await client.CustomObjects.ReplaceClusterCustomObjectAsync(desired, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, desired.Metadata.Name, cancellationToken: ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _writes);
+            }).ConfigureAwait(false);
+
+        foreach (var gone in outcome.Delete)
+        {
+            await DeleteMeshNodeAsync(gone, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The finalizer's work: every MeshNode and the key Secret go before the Mesh does.</summary>
+    private async Task CleanUpAsync(V1Alpha1Mesh mesh, CancellationToken cancellationToken)
+    {
+        var name = mesh.Metadata.Name;
+        var list = await client.CustomObjects.ListClusterCustomObjectAsync<ResourceList<V1Alpha1MeshNode>>(
+            Group.Name, Group.Version, V1Alpha1MeshNode.Plural, labelSelector: $"{Group.MeshLabel}={name}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var mn in list.Items)
+        {
+            await DeleteMeshNodeAsync(mn.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        await keys.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        if (mesh.Metadata.Finalizers?.Contains(Group.Finalizer) == true)
+        {
+            var finalizers = mesh.Metadata.Finalizers.Where(f => f != Group.Finalizer).ToList();
+            await PatchMeshAsync(name, new { metadata = new { finalizers, resourceVersion = mesh.Metadata.ResourceVersion } }, cancellationToken).ConfigureAwait(false);
+        }
+
+        LogCleanedUp(log, name, list.Items.Count);
+    }
+
+    private async Task DeleteMeshNodeAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CustomObjects.DeleteClusterCustomObjectAsync(Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _writes);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private async Task PatchMeshAsync(string name, object body, CancellationToken cancellationToken)
+    {
+        await client.CustomObjects.PatchClusterCustomObjectAsync(new V1Patch(body, V1Patch.PatchType.MergePatch), Group.Name, Group.Version, V1Alpha1Mesh.Plural, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _writes);
+    }
+
+    public static bool Same<TValue>(TValue? a, TValue? b) =>
+        a is null || b is null ? a is null && b is null : KubernetesJson.Serialize(a) == KubernetesJson.Serialize(b);
+
+    private static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "mesh {Mesh}: {Desired} MeshNodes planned, {Deleted} deleted")]
+    private static partial void LogReconciled(ILogger log, string mesh, int desired, int deleted);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "mesh {Mesh} deleted: removed {Count} MeshNodes and its key Secret")]
+    private static partial void LogCleanedUp(ILogger log, string mesh, int count);
+}

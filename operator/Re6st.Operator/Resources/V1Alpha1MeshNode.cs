@@ -1,0 +1,189 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
+
+namespace Re6st.Operator.Resources;
+
+/// <summary>
+/// One host's part of one mesh. The operator writes the spec (the plan for this host); the host's
+/// agent writes the status (its key, endpoints and arrows). Named "&lt;node&gt;.&lt;mesh&gt;".
+/// </summary>
+[KubernetesEntity(Group = Group.Name, ApiVersion = Group.Version, Kind = "MeshNode", PluralName = "meshnodes")]
+[Description("One host's part of a mesh: its plan (spec, from the operator) and its arrows (status, from its agent).")]
+[PrinterColumn("Mesh", "string", ".spec.mesh")]
+[PrinterColumn("Node", "string", ".spec.node", Priority = 1)]
+[PrinterColumn("Prefix", "string", ".spec.ipv6Prefix")]
+[PrinterColumn("SubMesh", "string", ".spec.homeSubMesh")]
+[PrinterColumn("Role", "string", ".spec.role")]
+[PrinterColumn("Arrows", "integer", ".status.arrowCount")]
+[PrinterColumn("Routes", "integer", ".status.routes")]
+[PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
+public sealed class V1Alpha1MeshNode : IKubernetesObject<V1ObjectMeta>, ISpec<MeshNodeSpec>, IStatus<MeshNodeStatus?>
+{
+    public const string KindName = "MeshNode";
+    public const string Plural = "meshnodes";
+
+    [JsonPropertyName("apiVersion")]
+    public string ApiVersion { get; set; } = Group.ApiVersion;
+
+    [JsonPropertyName("kind")]
+    public string Kind { get; set; } = KindName;
+
+    [JsonPropertyName("metadata")]
+    public V1ObjectMeta Metadata { get; set; } = new();
+
+    [Required]
+    [JsonPropertyName("spec")]
+    public MeshNodeSpec Spec { get; set; } = new();
+
+    [JsonPropertyName("status")]
+    public MeshNodeStatus? Status { get; set; }
+
+    public static string NameFor(string node, string mesh) => $"{node}.{mesh}";
+}
+
+public sealed class MeshNodeSpec
+{
+    [Required]
+    [JsonPropertyName("mesh")]
+    public string Mesh { get; set; } = "";
+
+    [Required]
+    [JsonPropertyName("node")]
+    public string Node { get; set; } = "";
+
+    [Required]
+    [AllowedValues("member", "bridge")]
+    [JsonPropertyName("role")]
+    public string Role { get; set; } = "member";
+
+    [Required]
+    [JsonPropertyName("homeSubMesh")]
+    public string HomeSubMesh { get; set; } = "";
+
+    [Required]
+    [JsonPropertyName("ipv6Prefix")]
+    public string Ipv6Prefix { get; set; } = "";
+
+    [JsonPropertyName("ipv4Prefix")]
+    public string? Ipv4Prefix { get; set; }
+
+    [Description("The sub-meshes this host's Babel speaks in: its home first, then one per bridge role.")]
+    [JsonPropertyName("memberships")]
+    public List<MembershipResource> Memberships { get; set; } = [];
+
+    [Description("The mesh's policy with every default filled in.")]
+    [JsonPropertyName("policy")]
+    public PolicySpecResource Policy { get; set; } = new();
+
+    [JsonPropertyName("technologies")]
+    public List<TechnologyName> Technologies { get; set; } = [];
+
+    [JsonPropertyName("babel")]
+    public MeshNodeBabel Babel { get; set; } = new();
+}
+
+public sealed class MembershipResource
+{
+    [Required]
+    [JsonPropertyName("subMesh")]
+    public string SubMesh { get; set; } = "";
+
+    [Required]
+    [AllowedValues("home", "bridge")]
+    [JsonPropertyName("role")]
+    public string Role { get; set; } = "home";
+
+    [JsonPropertyName("bridgeLevel")]
+    public int? BridgeLevel { get; set; }
+
+    [JsonPropertyName("ipv6Range")]
+    public string Ipv6Range { get; set; } = "";
+
+    [JsonPropertyName("ipv4Range")]
+    public string? Ipv4Range { get; set; }
+
+    [Description("Prefixes this host originates in this sub-mesh: its own (home) and the aggregates it bridges in.")]
+    [JsonPropertyName("announce")]
+    public List<string> Announce { get; set; } = [];
+
+    [Description("Babel out-filters on this host's arrows in this sub-mesh.")]
+    [JsonPropertyName("denyOut")]
+    public List<RouteFilterResource> DenyOut { get; set; } = [];
+}
+
+public sealed class RouteFilterResource
+{
+    [JsonPropertyName("prefix")]
+    public string Prefix { get; set; } = "";
+
+    [AllowedValues("exact", "moreSpecific")]
+    [JsonPropertyName("match")]
+    public string Match { get; set; } = "exact";
+}
+
+public sealed class MeshNodeBabel
+{
+    [JsonPropertyName("helloInterval")]
+    public string HelloInterval { get; set; } = "4s";
+
+    [Description("Namespace/name of the Secret with the HMAC keys; every key listed there is accepted, the newest signs.")]
+    [JsonPropertyName("keySecret")]
+    public string? KeySecret { get; set; }
+}
+
+public sealed class MeshNodeStatus
+{
+    [JsonPropertyName("observedGeneration")]
+    public long? ObservedGeneration { get; set; }
+
+    [JsonPropertyName("conditions")]
+    public List<Condition>? Conditions { get; set; }
+
+    [Description("The host's WireGuard public key (base64).")]
+    [JsonPropertyName("publicKey")]
+    public string? PublicKey { get; set; }
+
+    [Description("Underlay endpoints (address:port) other hosts reach this one at.")]
+    [JsonPropertyName("endpoints")]
+    public List<string>? Endpoints { get; set; }
+
+    [JsonPropertyName("arrows")]
+    public List<ArrowStatusResource>? Arrows { get; set; }
+
+    [JsonPropertyName("arrowCount")]
+    public int? ArrowCount { get; set; }
+
+    [Description("Installed routes (the routing-table size).")]
+    [JsonPropertyName("routes")]
+    public int? Routes { get; set; }
+}
+
+public sealed class ArrowStatusResource
+{
+    [JsonPropertyName("peer")]
+    public string Peer { get; set; } = "";
+
+    [JsonPropertyName("subMesh")]
+    public string SubMesh { get; set; } = "";
+
+    [AllowedValues("active", "draining")]
+    [JsonPropertyName("state")]
+    public string State { get; set; } = "active";
+
+    [JsonPropertyName("technology")]
+    public string Technology { get; set; } = "";
+
+    [JsonPropertyName("cost")]
+    public int? Cost { get; set; }
+
+    [Description("Round-trip time measured inside the tunnel, in milliseconds.")]
+    [JsonPropertyName("rttMs")]
+    public double? RttMs { get; set; }
+
+    [Description("Installed routes whose next hop is over this arrow.")]
+    [JsonPropertyName("routes")]
+    public int? Routes { get; set; }
+}
