@@ -6,6 +6,7 @@ using Re6st.Lab;
 using Re6st.Operator.Crds;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;
+using Re6st.Operator.Runtime;
 using Re6st.Operator.Tests.Fixtures;
 
 namespace Re6st.Operator.Tests;
@@ -77,6 +78,33 @@ public sealed class ClusterSetupTests(ApiServer server)
         var after = await _cluster.MeshNodesAsync(test);
         Assert.Equal("dGVzdA==", after.Single().Status!.PublicKey);
         Assert.Equal(mine.Spec.Ipv6Prefix, after.Single().Spec.Ipv6Prefix);
+
+        await _cluster.DeleteMeshAsync(test);
+        await Cluster.EventuallyAsync(() => _cluster.MeshAsync(test), m => m is null, TimeSpan.FromSeconds(30), "deleted", op.Log);
+    }
+
+    [Fact]
+    public async Task AgentToken_SeesItsOwnMeshNodeByName_AndOnlyItsSubMeshByLabel()
+    {
+        await using var op = await OperatorRun.StartAsync(server);
+        var test = Cluster.NewName("contract");
+        await _cluster.CreateNodesAsync(test, 24, new Dictionary<string, string> { ["re6st.io/test"] = test });
+        await _cluster.CreateAsync(Cluster.Mesh(test, test, s => { s.Order = 2; s.SubMeshes = [3]; }), V1Alpha1Mesh.Plural);
+        await _cluster.ReadyMeshAsync(test, 24, op.Log);
+        var all = await _cluster.MeshNodesAsync(test);
+        bool Visited(string subMesh) => all.Any(m => m.Spec.Memberships.Any(x => x.Role == "bridge" && x.SubMesh == subMesh));
+        var me = all.First(m => m.Spec.Role == "member" && Visited(m.Spec.HomeSubMesh));
+
+        var own = await server.Agent.CustomObjects.ListClusterCustomObjectAsync<ResourceList<V1Alpha1MeshNode>>(
+            Group.Name, Group.Version, V1Alpha1MeshNode.Plural, fieldSelector: $"metadata.name={me.Metadata.Name}");
+        Assert.Equal(me.Metadata.Name, Assert.Single(own.Items).Metadata.Name);
+
+        var peers = await server.Agent.CustomObjects.ListClusterCustomObjectAsync<ResourceList<V1Alpha1MeshNode>>(
+            Group.Name, Group.Version, V1Alpha1MeshNode.Plural, labelSelector: $"{Group.MeshLabel}={test},{Group.SubMeshLabelPrefix}{me.Spec.HomeSubMesh}");
+        var expected = all.Where(m => m.Spec.Memberships.Any(x => x.SubMesh == me.Spec.HomeSubMesh)).Select(m => m.Metadata.Name).Order();
+        Assert.Equal(expected, peers.Items.Select(m => m.Metadata.Name).Order());
+        Assert.True(peers.Items.Count < all.Count, "an agent lists its own sub-mesh, not the whole mesh");
+        Assert.Contains(peers.Items, m => m.Spec.Role == "bridge" && m.Spec.HomeSubMesh != me.Spec.HomeSubMesh);
 
         await _cluster.DeleteMeshAsync(test);
         await Cluster.EventuallyAsync(() => _cluster.MeshAsync(test), m => m is null, TimeSpan.FromSeconds(30), "deleted", op.Log);
