@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace Re6st.Agent.Host;
+
+/// <summary>
+/// Runs the host's network tools (ip, wg, wireguard-go, openvpn), optionally inside a network
+/// namespace (`ip netns exec NS ...`): the agent normally runs in the host's namespace; in the lab
+/// and the tests each simulated host is a namespace.
+/// </summary>
+public sealed class HostShell(string? netns = null)
+{
+    public string? Netns { get; } = netns;
+
+    public async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        using var process = Start(file, args, null, redirect: true);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{Describe(file, args)} did not finish in time");
+        }
+
+        return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    /// <summary>Runs a command that must succeed; its error output becomes the exception's message.</summary>
+    public async Task<string> RunCheckedAsync(string file, IEnumerable<string> args, CancellationToken cancellationToken = default)
+    {
+        var list = args.ToList();
+        var result = await RunAsync(file, list, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0
+            ? result.Output
+            : throw new HostCommandException($"{Describe(file, list)} failed ({result.ExitCode}): {result.Error.Trim()}");
+    }
+
+    /// <summary>Starts a long-running process (e.g. wireguard-go in the foreground); the caller owns it.</summary>
+    public Process Start(string file, IEnumerable<string> args, IDictionary<string, string>? environment, bool redirect)
+    {
+        var info = new ProcessStartInfo(Netns is null ? file : "ip")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = redirect,
+            RedirectStandardError = redirect,
+        };
+        if (Netns is not null)
+        {
+            foreach (var a in new[] { "netns", "exec", Netns, file })
+            {
+                info.ArgumentList.Add(a);
+            }
+        }
+
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[k] = v;
+        }
+
+        return Process.Start(info) ?? throw new HostCommandException($"cannot start {file}");
+    }
+
+    private string Describe(string file, IEnumerable<string> args) =>
+        (Netns is null ? "" : $"[netns {Netns}] ") + file + " " + string.Join(' ', args);
+}
+
+public sealed record CommandResult(int ExitCode, string Output, string Error);
+
+public sealed class HostCommandException : Exception
+{
+    public HostCommandException()
+    {
+    }
+
+    public HostCommandException(string message)
+        : base(message)
+    {
+    }
+
+    public HostCommandException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,21 @@
+using System.Net;
+using Re6st.Agent.Babel;
+
+namespace Re6st.Agent.Lifecycle;
+
+public sealed record AgentOptions(string Node, string StateDirectory, IPAddress Underlay, BabelKey Key)
+{
+    /// <summary>
+    /// Arrow interfaces are named prefix + membership + slot ("re60a3"). In a cluster each host is a
+    /// machine and "re6" is enough; the lab runs many hosts on one machine and gives each its own.
+    /// </summary>
+    public string InterfacePrefix { get; init; } = "re6";
+
+    /// <summary>Arrow interfaces per sub-mesh (outgoing arrows plus those peers open towards this host).</summary>
+    public int PoolSize { get; init; } = 48;
+
+    public int PortBase { get; init; } = 51820;
+
+    /// <summary>How often the host reads its peers, accepts arrows and checks drains.</summary>
+    public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);
+}

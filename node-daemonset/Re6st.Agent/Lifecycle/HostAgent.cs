@@ -1,0 +1,419 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Re6st.Agent.Babel;
+using Re6st.Agent.Host;
+using Re6st.Agent.Membership;
+using Re6st.Agent.Tunnels;
+using Re6st.Core.Arrows;
+using Re6st.Core.Policy;
+using Re6st.Core.Randomness;
+
+namespace Re6st.Agent.Lifecycle;
+
+/// <summary>
+/// One host's agent: runs babeld over this host's arrows and keeps the arrows alive by the core's
+/// policy. Every tick it reads its peers, accepts the arrows they open towards it (after checking
+/// they belong to a sub-mesh it shares), tops its own arrows up with <see cref="ArrowSelection"/>,
+/// and finishes drains; every refresh period it runs <see cref="ArrowDestruction"/> on the arrows
+/// it initiated. The policy code is the core's: the agent never decides on its own.
+/// </summary>
+public sealed class HostAgent : IAsyncDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly IMembershipSource _source;
+    private readonly HostShell _shell;
+    private readonly TimeProvider _time;
+    private readonly Action<string> _log;
+    private readonly IRandomSource _random;
+    private readonly Dictionary<string, ArrowRecord> _arrows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _decisions = new(StringComparer.Ordinal);
+    private WireGuardKeys? _keys;
+    private WireGuardDriver? _wireGuard;
+    private BabelDrain? _drain;
+    private BabeldProcess? _babeld;
+    private BabelControlClient? _control;
+    private InterfacePool? _pool;
+    private AgentView? _view;
+    private string[] _memberships = [];
+    private DateTimeOffset _nextPeriod;
+
+    public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
+    {
+        _options = options;
+        _source = source;
+        _shell = shell;
+        _time = time;
+        _random = random;
+        _log = log ?? (_ => { });
+    }
+
+    public string Node => _options.Node;
+
+    public BabelState Babel => _control?.State ?? BabelState.Empty;
+
+    public int BabeldRestarts => _babeld?.Restarts ?? 0;
+
+    public IReadOnlyCollection<ArrowRecord> Arrows
+    {
+        get
+        {
+            lock (_arrows)
+            {
+                return [.. _arrows.Values];
+            }
+        }
+    }
+
+    /// <summary>Arrows created and destroyed so far, by reason ("created/random", "destroyed/drained", ...).</summary>
+    public IReadOnlyDictionary<string, long> Decisions => _decisions;
+
+    /// <summary>Waits for this host's plan, then starts WireGuard, the drain table and babeld.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_options.StateDirectory);
+        _keys = await WireGuardKeys.CreateAsync(_shell, cancellationToken).ConfigureAwait(false);
+        _wireGuard = await WireGuardDriver.CreateAsync(_shell, _keys, _options.StateDirectory, cancellationToken, _log).ConfigureAwait(false);
+        _drain = new BabelDrain(_shell);
+        await _drain.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        while ((_view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false)) is null)
+        {
+            await Task.Delay(_options.Tick, _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        _memberships = [.. _view.Plan.Memberships.Select(m => m.SubMesh)];
+        _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
+        var socket = Path.Combine(_options.StateDirectory, "babeld.sock");
+        var config = BabelConfig.ForNode(
+            _view.Plan,
+            Enumerable.Range(0, _memberships.Length).ToDictionary(m => _memberships[m], m => _pool.NamesOf(m)),
+            socket,
+            _options.Key,
+            _view.HelloInterval);
+        var configPath = Path.Combine(_options.StateDirectory, "babeld.conf");
+        BabelConfigFile.Write(configPath, config);
+        _babeld = new BabeldProcess(BabeldOptions.For(configPath, config) with { NetworkNamespace = _shell.Netns }, _time, _log);
+        _babeld.Start();
+        _control = new BabelControlClient(socket, _time, _log);
+        _control.Start();
+        _nextPeriod = _time.GetUtcNow() + _view.Policy.RefreshPeriod;
+        await PublishAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StepAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // One failed step (a peer's tunnel that would not come up) must not stop the host.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _log($"{Node}: step failed: {e.Message}");
+            }
+
+            try
+            {
+                await Task.Delay(_options.Tick, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One pass: read peers, accept and drop accepted arrows, finish drains, destroy at period ends,
+    /// top up, publish. Each phase fails on its own: a tunnel that will not come up must not keep
+    /// this host from finishing drains or from publishing what it carries.
+    /// </summary>
+    public async Task StepAsync(CancellationToken cancellationToken)
+    {
+        _view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false) ?? _view;
+        var view = _view!;
+        var now = _time.GetUtcNow();
+        var periodEnded = now >= _nextPeriod;
+        if (periodEnded)
+        {
+            _nextPeriod = now + view.Policy.RefreshPeriod;
+        }
+
+        try
+        {
+            await PhaseAsync("accept", () => AcceptAsync(view, now, cancellationToken)).ConfigureAwait(false);
+            await PhaseAsync("destroy", () => DestroyAsync(view, now, periodEnded, cancellationToken)).ConfigureAwait(false);
+            await PhaseAsync("select", () => SelectAsync(view, now, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await PublishAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PhaseAsync(string name, Func<Task> phase)
+    {
+        try
+        {
+            await phase().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HostCommandException or TimeoutException or IOException or InvalidOperationException)
+        {
+            Count("step-failed/" + name);
+            _log($"{Node}: {name} failed: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Arrows peers opened towards this host. Trust no node: an arrow is accepted only from a host
+    /// that this host's own plan lists in the sub-mesh the arrow claims, with the key that host
+    /// publishes; arrows whose initiator no longer publishes them are removed.
+    /// </summary>
+    private async Task AcceptAsync(AgentView view, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var wanted = new HashSet<(string Peer, string SubMesh)>();
+        foreach (var peer in view.Peers)
+        {
+            if (peer.Status is not { } status)
+            {
+                continue;
+            }
+
+            foreach (var arrow in status.Arrows.Where(a => a.Peer == Node))
+            {
+                var m = Array.IndexOf(_memberships, arrow.SubMesh);
+                if (m < 0 || !peer.SubMeshes.Contains(arrow.SubMesh) || arrow.Technology != TunnelTechnology.WireGuard)
+                {
+                    continue;
+                }
+
+                wanted.Add((peer.Node.Name, arrow.SubMesh));
+                if (Find(peer.Node.Name, arrow.SubMesh, initiated: false) is { } existing)
+                {
+                    // The initiator drains it: Babel is dropped at this end too, so routes leave it both ways.
+                    if (arrow.Draining && existing.State != ArrowState.Draining)
+                    {
+                        await _drain!.StartAsync(existing.Interface, cancellationToken).ConfigureAwait(false);
+                        existing.State = ArrowState.Draining;
+                        existing.DrainStartedAt = now;
+                    }
+
+                    continue;
+                }
+
+                if (_pool!.Take(m) is not { } slot)
+                {
+                    continue;
+                }
+
+                var spec = new TunnelSpec(slot.Interface, TunnelTechnology.WireGuard, status.WireGuardKey, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
+                if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
+                {
+                    Track(new ArrowRecord(slot, peer.Node.Name, arrow.SubMesh, TunnelTechnology.WireGuard, initiated: false, now));
+                    Count("accepted");
+                }
+            }
+        }
+
+        foreach (var record in Arrows.Where(a => !a.Initiated && !wanted.Contains((a.Peer, a.SubMesh))))
+        {
+            await RemoveAsync(record, "closed-by-peer", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The core's destruction policy on the arrows this host initiated.</summary>
+    private async Task DestroyAsync(AgentView view, DateTimeOffset now, bool periodEnded, CancellationToken cancellationToken)
+    {
+        var members = view.Peers.Select(p => p.Node.Name).ToHashSet(StringComparer.Ordinal);
+        var mine = Arrows.Where(a => a.Initiated && (periodEnded || a.State == ArrowState.Draining)).ToList();
+        foreach (var gone in mine.Where(a => !members.Contains(a.Peer)).ToList())
+        {
+            await RemoveAsync(gone, "peer-left", cancellationToken).ConfigureAwait(false);
+            mine.Remove(gone);
+        }
+
+        var babel = Babel;
+        var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), 0, a.DrainStartedAt)).ToArray();
+        var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);
+        for (var i = 0; i < mine.Count; i++)
+        {
+            var (arrow, decision) = (mine[i], decisions[i]);
+            switch (decision.Action)
+            {
+                case ArrowAction.StartDrain:
+                    await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+                    arrow.State = ArrowState.Draining;
+                    arrow.DrainStartedAt = now;
+                    Count("drain-started");
+                    break;
+                case ArrowAction.Destroy:
+                    await RemoveAsync(arrow, decision.Reason switch
+                    {
+                        DecisionReason.Drained => "drained",
+                        DecisionReason.ForcedAfterMaxDrain => "forced-after-max-drain",
+                        _ => "random",
+                    }, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ArrowAction.Keep when decision.Reason == DecisionReason.MostUsedSpared:
+                    Count("most-used-spared");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The core's selection: new arrows to random peers of each sub-mesh, up to the policy's count.</summary>
+    private async Task SelectAsync(AgentView view, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (var m = 0; m < _memberships.Length; m++)
+        {
+            var subMesh = _memberships[m];
+            var peers = view.MembersOf(subMesh).Where(p => p.Status is not null).ToList();
+            var nodes = new List<NodeInfo> { new(Node, NodeInfo.NoLabels) };
+            nodes.AddRange(peers.Select(p => p.Node));
+            var set = new MemberSet(nodes);
+            var here = Arrows.Where(a => a.SubMesh == subMesh).ToList();
+            var connected = here.Select(a => set.IndexOf(a.Peer)).Where(i => i > 0).Distinct().ToArray();
+            var outgoing = here.Count(a => a.Initiated && a.State == ArrowState.Active);
+            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random))
+            {
+                var peer = peers[choice.Peer - 1];
+                if (choice.Technology != TunnelTechnology.WireGuard || _pool!.Take(m) is not { } slot)
+                {
+                    continue;
+                }
+
+                var spec = new TunnelSpec(slot.Interface, TunnelTechnology.WireGuard, peer.Status!.WireGuardKey, null, slot.Port, LinkLocal(slot));
+                if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
+                {
+                    Track(new ArrowRecord(slot, peer.Node.Name, subMesh, TunnelTechnology.WireGuard, initiated: true, now));
+                    Count("created/" + choice.Reason.ToString().ToLowerInvariant());
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts draining an arrow this host initiated, as the policy does when it draws an arrow in
+    /// use: routes move away through Babel, and the arrow goes once none uses it (or after maxDrain).
+    /// </summary>
+    public async Task DrainAsync(string interfaceName, CancellationToken cancellationToken)
+    {
+        var arrow = Arrows.FirstOrDefault(a => a.Interface == interfaceName && a.Initiated)
+            ?? throw new InvalidOperationException($"{Node} initiated no arrow on {interfaceName}");
+        await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+        arrow.State = ArrowState.Draining;
+        arrow.DrainStartedAt = _time.GetUtcNow();
+        Count("drain-started");
+    }
+
+    /// <summary>Deletes an arrow at once, without draining (what a dead arrow amounts to).</summary>
+    public async Task CutAsync(string interfaceName, CancellationToken cancellationToken)
+    {
+        var arrow = Arrows.FirstOrDefault(a => a.Interface == interfaceName)
+            ?? throw new InvalidOperationException($"{Node} has no arrow on {interfaceName}");
+        await RemoveAsync(arrow, "cut", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> CreateTunnelAsync(TunnelSpec spec, Slot slot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _wireGuard!.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (HostCommandException e)
+        {
+            _pool!.Return(slot);
+            _log($"{Node}: arrow on {spec.Interface} failed: {e.Message}");
+            return false;
+        }
+    }
+
+    private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken)
+    {
+        await _wireGuard!.DeleteAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+        await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+        lock (_arrows)
+        {
+            _arrows.Remove(arrow.Interface);
+            Count("destroyed/" + reason);
+        }
+
+        _pool!.Return(arrow.Slot);
+    }
+
+    /// <summary>
+    /// Routes the far end of an arrow this host initiated still sends over it, as that peer
+    /// publishes them. An arrow is in use while either end routes over it; a peer that does not
+    /// list the arrow has no end of it, so no route of its own goes over it.
+    /// </summary>
+    private int FarEndRoutes(AgentView view, ArrowRecord arrow)
+    {
+        var status = view.Peers.FirstOrDefault(p => p.Node.Name == arrow.Peer)?.Status;
+        var accepted = status?.Accepted.FirstOrDefault(a => a.Peer == Node && a.SubMesh == arrow.SubMesh);
+        return arrow.State == ArrowState.Draining ? accepted?.Routes ?? 0 : 0;
+    }
+
+    private Task PublishAsync(CancellationToken cancellationToken)
+    {
+        var all = Arrows;
+        var babel = Babel;
+        var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
+        var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
+        return _source.PublishAsync(new PeerStatus(Node, _options.Underlay, _keys!.PublicKey, initiated) { Accepted = accepted }, cancellationToken);
+    }
+
+    private ArrowRecord? Find(string peer, string subMesh, bool initiated) =>
+        Arrows.FirstOrDefault(a => a.Peer == peer && a.SubMesh == subMesh && a.Initiated == initiated);
+
+    private void Track(ArrowRecord record)
+    {
+        lock (_arrows)
+        {
+            _arrows[record.Interface] = record;
+        }
+    }
+
+    private void Count(string what) => _decisions.AddOrUpdate(what, 1, (_, n) => n + 1);
+
+    /// <summary>
+    /// A link-local address per arrow interface, distinct from the other end's: a hash of the host's
+    /// name, then the sub-mesh and the slot (fe80::hhhh:hhhh:m:s).
+    /// </summary>
+    private IPAddress LinkLocal(Slot slot)
+    {
+        var h = SeedMixer.Hash(Node);
+        return IPAddress.Parse($"fe80::{(h >> 48) & 0xffff:x}:{(h >> 32) & 0xffff:x}:{slot.Membership + 1:x}:{slot.Index + 1:x}");
+    }
+
+    /// <summary>Clean shutdown: babeld stops, every arrow interface and the drain table go.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_control is not null)
+        {
+            await _control.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_babeld is not null)
+        {
+            await _babeld.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_wireGuard is not null)
+        {
+            await _wireGuard.RemoveAllAsync(CancellationToken.None).ConfigureAwait(false);
+            await _wireGuard.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_drain is not null)
+        {
+            await _drain.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+}

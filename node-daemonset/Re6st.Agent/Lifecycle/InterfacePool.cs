@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace Re6st.Agent.Lifecycle;
+
+/// <summary>
+/// The fixed set of arrow interface names per sub-mesh. babeld accepts filters only at start-up, so
+/// every name a sub-mesh may ever use is declared, with that sub-mesh's filters, when babeld
+/// starts; a new arrow takes a free name of its sub-mesh.
+/// </summary>
+public sealed class InterfacePool
+{
+    private readonly List<Slot>[] _free;
+    private readonly Slot[][] _all;
+
+    public InterfacePool(string prefix, int memberships, int size, int portBase)
+    {
+        if (prefix.Length + 3 > 15)
+        {
+            throw new ArgumentException($"interface prefix '{prefix}' is too long: names must fit in 15 characters", nameof(prefix));
+        }
+
+        _all = new Slot[memberships][];
+        _free = new List<Slot>[memberships];
+        for (var m = 0; m < memberships; m++)
+        {
+            _all[m] = [.. Enumerable.Range(0, size).Select(i => new Slot(m, i, $"{prefix}{m}{i.ToString("x2", CultureInfo.InvariantCulture)}", portBase + (m * 256) + i))];
+            _free[m] = [.. _all[m]];
+        }
+    }
+
+    public IReadOnlyList<string> NamesOf(int membership) => [.. _all[membership].Select(s => s.Interface)];
+
+    public Slot? Take(int membership)
+    {
+        var free = _free[membership];
+        if (free.Count == 0)
+        {
+            return null;
+        }
+
+        var slot = free[0];
+        free.RemoveAt(0);
+        return slot;
+    }
+
+    public void Return(Slot slot)
+    {
+        ArgumentNullException.ThrowIfNull(slot);
+        if (!_free[slot.Membership].Contains(slot))
+        {
+            _free[slot.Membership].Add(slot);
+            _free[slot.Membership].Sort((a, b) => a.Index.CompareTo(b.Index));
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+using Re6st.Core.Arrows;
+using Re6st.Core.Planning;
+using Re6st.Core.Policy;
+
+namespace Re6st.Agent.Membership;
+
+/// <summary>
+/// What one host knows of its mesh at a moment: its own plan and policy (from the operator), and the
+/// peers of its sub-meshes with what they publish (underlay endpoint, key, the arrows they initiated).
+/// </summary>
+public sealed record AgentView(
+    NodePlan Plan,
+    RandomizationPolicy Policy,
+    TimeSpan HelloInterval,
+    IReadOnlyList<PeerView> Peers)
+{
+    /// <summary>The peers that share sub-mesh <paramref name="subMesh"/> with this host.</summary>
+    public IEnumerable<PeerView> MembersOf(string subMesh) => Peers.Where(p => p.SubMeshes.Contains(subMesh));
+}
+
+/// <summary>A peer as this host sees it: who it is per the operator, and what it publishes itself.</summary>
+public sealed record PeerView(
+    NodeInfo Node,
+    IReadOnlyList<string> SubMeshes,
+    PeerStatus? Status);
+
+/// <summary>What a host publishes for its peers (in a MeshNode's status, or a status file in the lab).</summary>
+public sealed record PeerStatus(
+    string Node,
+    IPAddress Underlay,
+    string WireGuardKey,
+    IReadOnlyList<PublishedArrow> Arrows)
+{
+    /// <summary>Arrows this host accepted, with the installed routes each still carries here.</summary>
+    public IReadOnlyList<AcceptedArrow> Accepted { get; init; } = [];
+}
+
+/// <summary>An arrow a host initiated (its end is up and listens on <see cref="Port"/>); draining when it is being retired.</summary>
+public sealed record PublishedArrow(string Peer, string SubMesh, TunnelTechnology Technology, int Port, bool Draining = false);
+
+/// <summary>An arrow a host accepted from <see cref="Peer"/>, and the routes it carries at this end.</summary>
+public sealed record AcceptedArrow(string Peer, string SubMesh, int Routes);

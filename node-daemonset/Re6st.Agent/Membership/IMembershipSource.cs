@@ -1,0 +1,12 @@
+namespace Re6st.Agent.Membership;
+
+/// <summary>
+/// Where a host learns its plan and its peers, and publishes its own status. The lab and the tests
+/// use <see cref="DirectoryMembershipSource"/>; in a cluster the agent reads MeshNode objects.
+/// </summary>
+public interface IMembershipSource
+{
+    Task<AgentView?> ReadAsync(CancellationToken cancellationToken);
+
+    Task PublishAsync(PeerStatus status, CancellationToken cancellationToken);
+}

@@ -1,0 +1,50 @@
+using Re6st.Agent.Tests.Lab;
+using Re6st.Core.Policy;
+using Xunit.Abstractions;
+
+namespace Re6st.Agent.Tests.Lifecycle;
+
+public sealed class HostAgentTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task EightHosts_OnOneUnderlay_ConvergeOverRandomArrows_AndEveryPairPings()
+    {
+        await using var lab = await NetnsLab.CreateAsync(output);
+        var policy = new RandomizationPolicySpec { ArrowsPerNode = 3, SmallMeshSize = 0, RefreshPeriod = "10m" };
+        await using (var mesh = await AgentMesh.StartAsync(lab, 8, policy, seed: 7))
+        {
+            await mesh.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+
+            // A tunnel that fails to come up (a slow wireguard-go start under load) is retried on the next tick.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (mesh.Agents.Any(a => a.Arrows.Count(x => x.Initiated) != 3) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+            }
+
+            Assert.All(mesh.Agents, a => Assert.Equal(3, a.Arrows.Count(x => x.Initiated)));
+            Assert.All(mesh.Agents, a => Assert.True(a.Babel.InstalledRouteCount >= 14, $"{a.Node}: {a.Babel.InstalledRouteCount} routes"));
+
+            var pings = mesh.Hosts.SelectMany(from => mesh.Hosts.Where(to => to != from).Select(to => (from, to))).ToList();
+            var results = await Task.WhenAll(mesh.Hosts.Select(async from =>
+            {
+                var failed = new List<string>();
+                foreach (var to in mesh.Hosts.Where(h => h != from))
+                {
+                    var r = await lab.PingAsync(from, to, count: 2);
+                    if (r.ExitCode != 0)
+                    {
+                        failed.Add($"{from.Name}->{to.Name}: {r.Output.Trim()}");
+                    }
+                }
+
+                return failed;
+            }));
+            Assert.Empty(results.SelectMany(r => r));
+            Assert.Equal(56, pings.Count);
+        }
+
+        var left = await Command.RunAsync("pgrep", ["-f", lab.RunId], check: false);
+        Assert.True(left.ExitCode != 0, "processes of the lab still run after the agents stopped: " + left.Output);
+    }
+}
