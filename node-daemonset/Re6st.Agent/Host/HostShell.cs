@@ -14,18 +14,27 @@ public sealed class HostShell(string? netns = null)
     public async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         using var process = Start(file, args, null, redirect: true);
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
+        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
         try
         {
             await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{Describe(file, args)} did not finish in time");
+        }
+
+        // CAVEAT: the output pipes can stay open after the command has exited (a process that
+        // inherited them); the command's result must not wait on that, so reading gets a short grace.
+        var reads = Task.WhenAll(stdout, stderr);
+        if (await Task.WhenAny(reads, Task.Delay(TimeSpan.FromSeconds(2), cancellationToken)).ConfigureAwait(false) != reads)
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            return new CommandResult(process.ExitCode, "", "");
         }
 
         return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));

@@ -244,6 +244,11 @@ public sealed class HostAgent : IAsyncDisposable
         for (var i = 0; i < mine.Count; i++)
         {
             var (arrow, decision) = (mine[i], decisions[i]);
+            if (arrow.State == ArrowState.Draining)
+            {
+                _log($"{Node}: draining {arrow.Interface} to {arrow.Peer}: {statuses[i].RoutesCarried} route(s) still use it -> {decision.Action} ({decision.Reason})");
+            }
+
             switch (decision.Action)
             {
                 case ArrowAction.StartDrain:
@@ -337,6 +342,7 @@ public sealed class HostAgent : IAsyncDisposable
 
     private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken)
     {
+        _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
         await _wireGuard!.DeleteAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         lock (_arrows)

@@ -119,23 +119,46 @@ public sealed class WireGuardDriver : ITunnelDriver
     public async Task DeleteAsync(string interfaceName, CancellationToken cancellationToken)
     {
         _tunnels.TryRemove(interfaceName, out var process);
-        await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (process is not null)
+        if (!IsKernel)
         {
-            // Deleting the TUN device makes wireguard-go exit; make sure of it.
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            wait.CancelAfter(TimeSpan.FromSeconds(3));
-            try
+            // CAVEAT: wireguard-go does not always exit when its TUN device is deleted (it goes on
+            // sending handshakes); stopping the process is what removes the device. An adopted
+            // tunnel's process is not ours, so it is found by its command line (names are unique).
+            if (process is not null)
             {
-                await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                try
+                {
+                    // SIGTERM lets wireguard-go remove its UAPI socket; SIGKILL only if it lingers.
+                    await _shell.RunAsync("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    wait.CancelAfter(TimeSpan.FromSeconds(2));
+                    await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+                {
+                    // Not gone yet: the SIGKILL below settles it.
+                }
+                finally
+                {
+                    process.Dispose();
+                }
             }
-            catch (OperationCanceledException)
+            else
             {
-                process.Kill(entireProcessTree: true);
+                await _shell.RunAsync("pkill", ["-TERM", "-x", "-f", $"wireguard-go {interfaceName}"], cancellationToken: cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
             }
 
-            process.Dispose();
+            await _shell.RunAsync("pkill", ["-KILL", "-x", "-f", $"wireguard-go {interfaceName}"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            var socket = $"/var/run/wireguard/{interfaceName}.sock";
+            if (File.Exists(socket))
+            {
+                // Left by a process that had to be killed; a new wireguard-go of this name would trip on it.
+                File.Delete(socket);
+            }
         }
+
+        await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Takes over arrow interfaces left by a previous run of the agent (their wireguard-go keeps running).</summary>
