@@ -136,7 +136,8 @@ public sealed class WireGuardDriver : ITunnelDriver
                 }
                 catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
                 {
-                    // Not gone yet: the SIGKILL below settles it.
+                    // CAVEAT: it must be dead before Dispose, which waits for its output pipe to close.
+                    await KillAsync(process).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -159,6 +160,20 @@ public sealed class WireGuardDriver : ITunnelDriver
         }
 
         await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task KillAsync(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        {
+            // Already reaped, or the kernel is slow to tear the TUN device down; the pkill that follows settles it.
+        }
     }
 
     /// <summary>Takes over arrow interfaces left by a previous run of the agent (their wireguard-go keeps running).</summary>
