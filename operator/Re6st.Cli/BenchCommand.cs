@@ -132,34 +132,11 @@ public static class BenchCommand
         }
     }
 
-    private static Process StartOperator(string kubeconfig, string log)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "--kubeconfig", kubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start the operator");
-        var writer = new StreamWriter(log) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => Write(writer, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static void Write(StreamWriter writer, string? line)
-    {
-        if (line is not null)
-        {
-            lock (writer)
-            {
-                writer.WriteLine(line);
-            }
-        }
-    }
+    private static Process StartOperator(string kubeconfig, string log) =>
+        ProcessRunner.StartLogged(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--kubeconfig", kubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election"],
+            log);
 
     /// <summary>Current and peak resident memory of a process, in MB (from /proc).</summary>
     private static (double Rss, double Peak) Memory(int pid)

@@ -217,35 +217,8 @@ public sealed class LocalApiServer : IAsyncDisposable
         throw new TimeoutException("the re6st CRDs were not established within 30 s");
     }
 
-    private Process Start(string file, string log, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
-        var writer = new StreamWriter(Path.Combine(_dir, log)) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => Write(writer, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static void Write(StreamWriter writer, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (writer)
-        {
-            writer.WriteLine(line);
-        }
-    }
+    private Process Start(string file, string log, params string[] args) =>
+        ProcessRunner.StartLogged(file, args, Path.Combine(_dir, log));
 
     private void WriteKubeconfig(string path, string token) => File.WriteAllText(path, $"""
         apiVersion: v1

@@ -34,4 +34,35 @@ public static class ProcessRunner
 
         return (process.ExitCode, await stdout + await stderr);
     }
+
+    /// <summary>Starts a long-running process whose output and errors go, line by line, to <paramref name="logPath"/>.</summary>
+    public static Process StartLogged(string file, IEnumerable<string> args, string logPath)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        var writer = new StreamWriter(logPath) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => Write(writer, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Write(StreamWriter writer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (writer)
+        {
+            writer.WriteLine(line);
+        }
+    }
 }

@@ -104,7 +104,7 @@ public sealed partial class OperatorHost : IDisposable
             Caches.Nodes.Changed += (type, node, old) =>
             {
                 // Nodes change every few seconds (heartbeats); only joins, leaves and label edits matter here.
-                if (type != WatchEventType.Modified || old is null || !SameLabels(node.Metadata.Labels, old.Metadata.Labels))
+                if (type != WatchEventType.Modified || old is null || !MeshReconciler.SameLabels(node.Metadata.Labels, old.Metadata.Labels))
                 {
                     EnqueueMeshes(_ => true);
                 }
@@ -172,9 +172,6 @@ public sealed partial class OperatorHost : IDisposable
     }
 
     public void Dispose() => _scheduler.Dispose();
-
-    private static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
-        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Identity} leads: starting the controllers")]
     private static partial void LogLeading(ILogger log, string identity);

@@ -164,7 +164,8 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
     public static bool Same<TValue>(TValue? a, TValue? b) =>
         a is null || b is null ? a is null && b is null : KubernetesJson.Serialize(a) == KubernetesJson.Serialize(b);
 
-    private static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+    /// <summary>Same keys with the same values (order does not matter).</summary>
+    public static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "mesh {Mesh}: {Desired} MeshNodes planned, {Deleted} deleted")]
