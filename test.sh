@@ -14,8 +14,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
     exit 1
 fi
 
-# Debian packages the agent's tests drive for real: babeld, tunnels, nft, ping in namespaces.
-packages=(babeld wireguard-go wireguard-tools openvpn nftables iproute2 iputils-ping)
+# Debian packages the agent and its tests drive for real: babeld, tunnels, nft, ping, pgrep/pkill/sysctl (procps), openssl.
+packages=(babeld wireguard-go wireguard-tools openvpn openssl nftables iproute2 iputils-ping procps)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
