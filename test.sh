@@ -14,8 +14,9 @@ if ! command -v dotnet >/dev/null 2>&1; then
     exit 1
 fi
 
-# Debian packages the agent and its tests drive for real: babeld, tunnels, nft, ping, pgrep/pkill/sysctl (procps), openssl.
-packages=(babeld wireguard-go wireguard-tools openvpn openssl nftables iproute2 iputils-ping procps)
+# Debian packages the agent and its tests drive for real: babeld, tunnels, nft, ping, pgrep/pkill/sysctl (procps),
+# openssl, and prometheus (promtool checks the metrics the agent exposes).
+packages=(babeld wireguard-go wireguard-tools openvpn openssl nftables iproute2 iputils-ping procps prometheus)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -1,5 +1,6 @@
 using System.Net;
 using Re6st.Agent.Babel;
+using Re6st.Agent.Probing;
 
 namespace Re6st.Agent.Lifecycle;
 
@@ -15,6 +16,11 @@ public sealed record AgentOptions(string Node, string StateDirectory, IPAddress 
     public int PoolSize { get; init; } = 48;
 
     public int PortBase { get; init; } = 51820;
+
+    /// <summary>The mesh this agent serves (a label on its metrics).</summary>
+    public string Mesh { get; init; } = "default";
+
+    public ProbeOptions Probe { get; init; } = new();
 
     /// <summary>How often the host reads its peers, accepts arrows and checks drains.</summary>
     public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);

@@ -1,11 +1,17 @@
+using System.Security.Cryptography;
 using Re6st.Core.Arrows;
 using Re6st.Core.Policy;
 
 namespace Re6st.Agent.Lifecycle;
 
-/// <summary>One arrow of this host: initiated here (and published) or accepted from a peer.</summary>
-public sealed class ArrowRecord(Slot slot, string peer, string subMesh, TunnelTechnology technology, bool initiated, DateTimeOffset created)
+/// <summary>
+/// One arrow of this host: initiated here (and published) or accepted from a peer. Both ends know
+/// it by the id its initiator gave it.
+/// </summary>
+public sealed class ArrowRecord(string id, Slot slot, string peer, string subMesh, TunnelTechnology technology, bool initiated, DateTimeOffset created)
 {
+    public string Id { get; } = id;
+
     public Slot Slot { get; } = slot;
 
     public string Interface => Slot.Interface;
@@ -23,6 +29,11 @@ public sealed class ArrowRecord(Slot slot, string peer, string subMesh, TunnelTe
     public ArrowState State { get; set; } = ArrowState.Active;
 
     public DateTimeOffset? DrainStartedAt { get; set; }
+
+    /// <summary>Set when the arrow stopped answering its probes; it is removed on the next tick.</summary>
+    public bool Dead { get; set; }
+
+    public static string NewId() => RandomNumberGenerator.GetHexString(12, lowercase: true);
 }
 
 /// <summary>An interface name and its listen port, from a sub-mesh's pool.</summary>

@@ -3,6 +3,8 @@ using System.Net;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Host;
 using Re6st.Agent.Membership;
+using Re6st.Agent.Metrics;
+using Re6st.Agent.Probing;
 using Re6st.Agent.Tunnels;
 using Re6st.Core.Arrows;
 using Re6st.Core.Policy;
@@ -27,6 +29,11 @@ public sealed class HostAgent : IAsyncDisposable
     private readonly IRandomSource _random;
     private readonly Dictionary<string, ArrowRecord> _arrows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _decisions = new(StringComparer.Ordinal);
+
+    // Arrow ids peers publish towards this host that it will not take: refused (trust no node) or
+    // found dead here; forgotten once the initiator stops publishing them.
+    private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
+    private ArrowProber? _prober;
     private WireGuardKeys? _keys;
     private WireGuardDriver? _wireGuard;
     private BabelDrain? _drain;
@@ -45,7 +52,10 @@ public sealed class HostAgent : IAsyncDisposable
         _time = time;
         _random = random;
         _log = log ?? (_ => { });
+        Metrics = new AgentMetrics(options.Node, options.Mesh);
     }
+
+    public AgentMetrics Metrics { get; }
 
     public string Node => _options.Node;
 
@@ -64,6 +74,9 @@ public sealed class HostAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>What the probes inside an arrow's tunnel show (null for an interface that is not an arrow).</summary>
+    public ProbeReading? Probe(string interfaceName) => _prober?.Read(interfaceName);
+
     /// <summary>Arrows created and destroyed so far, by reason ("created/random", "destroyed/drained", ...).</summary>
     public IReadOnlyDictionary<string, long> Decisions => _decisions;
 
@@ -75,6 +88,7 @@ public sealed class HostAgent : IAsyncDisposable
         _wireGuard = await WireGuardDriver.CreateAsync(_shell, _keys, _options.StateDirectory, cancellationToken, _log).ConfigureAwait(false);
         _drain = new BabelDrain(_shell);
         await _drain.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        _prober = ArrowProber.Start(_shell, _options.Probe, OnDead, _log);
         while ((_view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false)) is null)
         {
             await Task.Delay(_options.Tick, _time, cancellationToken).ConfigureAwait(false);
@@ -147,6 +161,7 @@ public sealed class HostAgent : IAsyncDisposable
 
         try
         {
+            await PhaseAsync("dead", () => RemoveDeadAsync(cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("accept", () => AcceptAsync(view, now, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("destroy", () => DestroyAsync(view, now, periodEnded, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("select", () => SelectAsync(view, now, cancellationToken)).ConfigureAwait(false);
@@ -166,6 +181,7 @@ public sealed class HostAgent : IAsyncDisposable
         catch (Exception e) when (e is HostCommandException or TimeoutException or IOException or InvalidOperationException)
         {
             Count("step-failed/" + name);
+            Metrics.StepFailed(name);
             _log($"{Node}: {name} failed: {e.Message}");
         }
     }
@@ -177,7 +193,8 @@ public sealed class HostAgent : IAsyncDisposable
     /// </summary>
     private async Task AcceptAsync(AgentView view, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var wanted = new HashSet<(string Peer, string SubMesh)>();
+        var published = new Dictionary<string, (PeerView Peer, PeerStatus Status, PublishedArrow Arrow, int Membership)>(StringComparer.Ordinal);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var peer in view.Peers)
         {
             if (peer.Status is not { } status)
@@ -188,42 +205,58 @@ public sealed class HostAgent : IAsyncDisposable
             foreach (var arrow in status.Arrows.Where(a => a.Peer == Node))
             {
                 var m = Array.IndexOf(_memberships, arrow.SubMesh);
-                if (m < 0 || !peer.SubMeshes.Contains(arrow.SubMesh) || arrow.Technology != TunnelTechnology.WireGuard)
+                var refusal = m < 0 || !peer.SubMeshes.Contains(arrow.SubMesh) ? "not-a-member"
+                    : arrow.Technology != TunnelTechnology.WireGuard ? "technology"
+                    : null;
+                ids.Add(arrow.Id);
+                if (refusal is not null && _refused.Add(arrow.Id))
                 {
-                    continue;
+                    Metrics.Rejected(refusal);
+                    _log($"{Node}: refused arrow {arrow.Id} from {peer.Node.Name} in {arrow.SubMesh}: {refusal}");
                 }
-
-                wanted.Add((peer.Node.Name, arrow.SubMesh));
-                if (Find(peer.Node.Name, arrow.SubMesh, initiated: false) is { } existing)
+                else if (refusal is null && !_refused.Contains(arrow.Id))
                 {
-                    // The initiator drains it: Babel is dropped at this end too, so routes leave it both ways.
-                    if (arrow.Draining && existing.State != ArrowState.Draining)
-                    {
-                        await _drain!.StartAsync(existing.Interface, cancellationToken).ConfigureAwait(false);
-                        existing.State = ArrowState.Draining;
-                        existing.DrainStartedAt = now;
-                    }
-
-                    continue;
-                }
-
-                if (_pool!.Take(m) is not { } slot)
-                {
-                    continue;
-                }
-
-                var spec = new TunnelSpec(slot.Interface, TunnelTechnology.WireGuard, status.WireGuardKey, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
-                if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
-                {
-                    Track(new ArrowRecord(slot, peer.Node.Name, arrow.SubMesh, TunnelTechnology.WireGuard, initiated: false, now));
-                    Count("accepted");
+                    published[arrow.Id] = (peer, status, arrow, m);
                 }
             }
         }
 
-        foreach (var record in Arrows.Where(a => !a.Initiated && !wanted.Contains((a.Peer, a.SubMesh))))
+        _refused.IntersectWith(ids);
+
+        // An accepted arrow is the initiator's arrow of that id: once it stops publishing it (or
+        // publishes a new arrow in its place, maybe on the same interface name), this end goes.
+        foreach (var record in Arrows.Where(a => !a.Initiated && !published.ContainsKey(a.Id)))
         {
             await RemoveAsync(record, "closed-by-peer", cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (id, (peer, status, arrow, m)) in published)
+        {
+            if (Arrows.FirstOrDefault(a => !a.Initiated && a.Id == id) is { } existing)
+            {
+                // The initiator drains it: Babel is dropped at this end too, so routes leave it both ways.
+                if (arrow.Draining && existing.State != ArrowState.Draining)
+                {
+                    await _drain!.StartAsync(existing.Interface, cancellationToken).ConfigureAwait(false);
+                    existing.State = ArrowState.Draining;
+                    existing.DrainStartedAt = now;
+                }
+
+                continue;
+            }
+
+            if (_pool!.Take(m) is not { } slot)
+            {
+                continue;
+            }
+
+            var spec = new TunnelSpec(slot.Interface, TunnelTechnology.WireGuard, status.WireGuardKey, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
+            if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
+            {
+                await TrackAsync(new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, TunnelTechnology.WireGuard, initiated: false, now), cancellationToken).ConfigureAwait(false);
+                Count("accepted");
+                Metrics.Accepted(Technology(TunnelTechnology.WireGuard));
+            }
         }
     }
 
@@ -252,10 +285,7 @@ public sealed class HostAgent : IAsyncDisposable
             switch (decision.Action)
             {
                 case ArrowAction.StartDrain:
-                    await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
-                    arrow.State = ArrowState.Draining;
-                    arrow.DrainStartedAt = now;
-                    Count("drain-started");
+                    await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
                     break;
                 case ArrowAction.Destroy:
                     await RemoveAsync(arrow, decision.Reason switch
@@ -267,6 +297,7 @@ public sealed class HostAgent : IAsyncDisposable
                     break;
                 case ArrowAction.Keep when decision.Reason == DecisionReason.MostUsedSpared:
                     Count("most-used-spared");
+                    Metrics.Spared("most-used");
                     break;
             }
         }
@@ -296,8 +327,10 @@ public sealed class HostAgent : IAsyncDisposable
                 var spec = new TunnelSpec(slot.Interface, TunnelTechnology.WireGuard, peer.Status!.WireGuardKey, null, slot.Port, LinkLocal(slot));
                 if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
                 {
-                    Track(new ArrowRecord(slot, peer.Node.Name, subMesh, TunnelTechnology.WireGuard, initiated: true, now));
-                    Count("created/" + choice.Reason.ToString().ToLowerInvariant());
+                    await TrackAsync(new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, TunnelTechnology.WireGuard, initiated: true, now), cancellationToken).ConfigureAwait(false);
+                    var reason = SelectionReason(choice.Reason);
+                    Count("created/" + reason);
+                    Metrics.Created(reason, Technology(TunnelTechnology.WireGuard));
                 }
             }
         }
@@ -311,10 +344,56 @@ public sealed class HostAgent : IAsyncDisposable
     {
         var arrow = Arrows.FirstOrDefault(a => a.Interface == interfaceName && a.Initiated)
             ?? throw new InvalidOperationException($"{Node} initiated no arrow on {interfaceName}");
+        await StartDrainAsync(arrow, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         arrow.State = ArrowState.Draining;
-        arrow.DrainStartedAt = _time.GetUtcNow();
+        arrow.DrainStartedAt = now;
         Count("drain-started");
+        Metrics.DrainStarted();
+    }
+
+    /// <summary>
+    /// Exception to the drain: an arrow that stopped answering its probes carries nothing any more,
+    /// so its link goes down at once (babeld drops the routes over it the moment it sees that, long
+    /// before its hellos would time out) and it is removed on the next tick.
+    /// </summary>
+    private void OnDead(string interfaceName)
+    {
+        ArrowRecord? arrow;
+        lock (_arrows)
+        {
+            _arrows.TryGetValue(interfaceName, out arrow);
+        }
+
+        if (arrow is null)
+        {
+            return;
+        }
+
+        arrow.Dead = true;
+        _ = Task.Run(async () =>
+        {
+            var down = await _shell.RunAsync("ip", ["link", "set", interfaceName, "down"]).ConfigureAwait(false);
+            _log($"{Node}: {interfaceName} to {arrow.Peer} is dead: link down ({down.ExitCode})");
+        });
+    }
+
+    private async Task RemoveDeadAsync(CancellationToken cancellationToken)
+    {
+        foreach (var arrow in Arrows.Where(a => a.Dead))
+        {
+            if (!arrow.Initiated)
+            {
+                // Not taken again while its initiator still publishes it: that end finds it dead too.
+                _refused.Add(arrow.Id);
+            }
+
+            await RemoveAsync(arrow, "dead", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Deletes an arrow at once, without draining (what a dead arrow amounts to).</summary>
@@ -343,12 +422,19 @@ public sealed class HostAgent : IAsyncDisposable
     private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken)
     {
         _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
+        _prober!.Forget(arrow.Interface);
         await _wireGuard!.DeleteAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         lock (_arrows)
         {
             _arrows.Remove(arrow.Interface);
-            Count("destroyed/" + reason);
+        }
+
+        Count("destroyed/" + reason);
+        Metrics.Destroyed(reason, Technology(arrow.Technology));
+        if (arrow.DrainStartedAt is { } started && arrow.Initiated)
+        {
+            Metrics.DrainEnded(_time.GetUtcNow() - started, forced: reason == "forced-after-max-drain");
         }
 
         _pool!.Return(arrow.Slot);
@@ -370,21 +456,29 @@ public sealed class HostAgent : IAsyncDisposable
     {
         var all = Arrows;
         var babel = Babel;
-        var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
+        Metrics.Observe(all, babel, BabeldRestarts, i => _prober?.Read(i));
+        var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
         var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
         return _source.PublishAsync(new PeerStatus(Node, _options.Underlay, _keys!.PublicKey, initiated) { Accepted = accepted }, cancellationToken);
     }
 
-    private ArrowRecord? Find(string peer, string subMesh, bool initiated) =>
-        Arrows.FirstOrDefault(a => a.Peer == peer && a.SubMesh == subMesh && a.Initiated == initiated);
-
-    private void Track(ArrowRecord record)
+    private async Task TrackAsync(ArrowRecord record, CancellationToken cancellationToken)
     {
         lock (_arrows)
         {
             _arrows[record.Interface] = record;
         }
+
+        await _prober!.WatchAsync(record.Interface, cancellationToken).ConfigureAwait(false);
     }
+
+    private static string SelectionReason(SelectionReason reason) => reason switch
+    {
+        Core.Arrows.SelectionReason.SmallMesh => "small-mesh",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
+
+    private static string Technology(TunnelTechnology technology) => technology == TunnelTechnology.OpenVpn ? "openvpn" : "wireguard";
 
     private void Count(string what) => _decisions.AddOrUpdate(what, 1, (_, n) => n + 1);
 
@@ -401,6 +495,11 @@ public sealed class HostAgent : IAsyncDisposable
     /// <summary>Clean shutdown: babeld stops, every arrow interface and the drain table go.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_prober is not null)
+        {
+            await _prober.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_control is not null)
         {
             await _control.DisposeAsync().ConfigureAwait(false);

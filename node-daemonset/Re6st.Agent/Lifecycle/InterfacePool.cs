@@ -48,8 +48,9 @@ public sealed class InterfacePool
         ArgumentNullException.ThrowIfNull(slot);
         if (!_free[slot.Membership].Contains(slot))
         {
+            // Last in line: a name just freed is reused last, so the far end and babeld have long
+            // forgotten the old arrow when a new one takes the name.
             _free[slot.Membership].Add(slot);
-            _free[slot.Membership].Sort((a, b) => a.Index.CompareTo(b.Index));
         }
     }
 }

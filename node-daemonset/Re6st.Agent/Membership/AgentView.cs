@@ -36,8 +36,12 @@ public sealed record PeerStatus(
     public IReadOnlyList<AcceptedArrow> Accepted { get; init; } = [];
 }
 
-/// <summary>An arrow a host initiated (its end is up and listens on <see cref="Port"/>); draining when it is being retired.</summary>
-public sealed record PublishedArrow(string Peer, string SubMesh, TunnelTechnology Technology, int Port, bool Draining = false);
+/// <summary>
+/// An arrow a host initiated (its end is up and listens on <see cref="Port"/>); draining when it is
+/// being retired. <see cref="Id"/> tells a new arrow from an old one to the same peer (interface
+/// names and ports are reused).
+/// </summary>
+public sealed record PublishedArrow(string Id, string Peer, string SubMesh, TunnelTechnology Technology, int Port, bool Draining = false);
 
 /// <summary>An arrow a host accepted from <see cref="Peer"/>, and the routes it carries at this end.</summary>
 public sealed record AcceptedArrow(string Peer, string SubMesh, int Routes);

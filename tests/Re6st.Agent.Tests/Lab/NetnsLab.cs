@@ -50,7 +50,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
 
         foreach (var tool in new[] { "ip", "babeld", "ping", "sysctl" })
         {
-            if (!OnPath(tool))
+            if (!Command.OnPath(tool))
             {
                 throw new InvalidOperationException($"needs '{tool}' on PATH (Debian packages iproute2, babeld, iputils-ping, procps; test.sh installs them)");
             }
@@ -357,11 +357,6 @@ public sealed partial class NetnsLab : IAsyncDisposable
             return null;
         }
     }
-
-    private static bool OnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Any(dir => File.Exists(Path.Combine(dir, tool)));
 
     [GeneratedRegex("^r6a[0-9a-f]{5}")]
     private static partial Regex RunIdPrefix();

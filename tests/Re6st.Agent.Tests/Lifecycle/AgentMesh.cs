@@ -43,7 +43,7 @@ public sealed class AgentMesh : IAsyncDisposable
             var host = await lab.AddHostAsync(name);
             var (atHost, atSwitch) = await lab.LinkAsync(host, switchHost);
             await lab.InAsync(switchHost, "ip", "link", "set", atSwitch, "master", "br0");
-            await lab.IpAsync(host, "address", "add", $"fd5e:ff00::{host.Index:x}/64", "dev", atHost, "nodad");
+            await lab.IpAsync(host, "address", "add", UnderlayOf(host) + "/64", "dev", atHost, "nodad");
             list.Add(host);
         }
 
@@ -62,7 +62,7 @@ public sealed class AgentMesh : IAsyncDisposable
         var key = BabelKey.FromBytes("k1", RandomNumberGenerator.GetBytes(32));
         foreach (var host in list)
         {
-            var options = new AgentOptions(host.Name, lab.PathFor("agent-" + host.Name), IPAddress.Parse($"fd5e:ff00::{host.Index:x}"), key)
+            var options = new AgentOptions(host.Name, lab.PathFor("agent-" + host.Name), IPAddress.Parse(UnderlayOf(host)), key)
             {
                 InterfacePrefix = lab.RunId + host.Name,
                 PoolSize = 16,
@@ -79,6 +79,9 @@ public sealed class AgentMesh : IAsyncDisposable
 
         return mesh;
     }
+
+    /// <summary>A host's address on the underlay switch.</summary>
+    public static string UnderlayOf(LabHost host) => $"fd5e:ff00::{host.Index:x}";
 
     /// <summary>Waits until every host has an installed route to every other host's prefix.</summary>
     public async Task WaitConvergedAsync(TimeSpan timeout)

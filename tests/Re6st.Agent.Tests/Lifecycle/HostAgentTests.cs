@@ -42,6 +42,21 @@ public sealed class HostAgentTests(ITestOutputHelper output)
             }));
             Assert.Empty(results.SelectMany(r => r));
             Assert.Equal(56, pings.Count);
+
+            // What Prometheus would scrape tells the same story (the mesh is steady: the period is 10 min).
+            var agent = mesh.Agents[0];
+            var scrape = await Scrape.Async(agent);
+            foreach (var name in new[] { "re6st_arrows", "re6st_arrows_created_total", "re6st_arrows_accepted_total", "re6st_routes_installed", "re6st_arrow_routes", "re6st_arrow_cost", "re6st_arrow_rtt_seconds", "re6st_arrow_probe_up", "re6st_babeld_up", "re6st_babeld_restarts_total", "re6st_drain_duration_seconds" })
+            {
+                Assert.Contains($"# HELP {name} ", scrape.Text, StringComparison.Ordinal);
+            }
+
+            Assert.Equal(agent.Arrows.Count, scrape.Value("re6st_arrows", ("node", agent.Node), ("mesh", "default")));
+            Assert.Equal(3, scrape.Value("re6st_arrows", ("direction", "initiated"), ("state", "active")));
+            Assert.Equal(agent.Decisions.Where(d => d.Key.StartsWith("created/", StringComparison.Ordinal)).Sum(d => d.Value), scrape.Value("re6st_arrows_created_total"));
+            Assert.Equal(agent.Babel.InstalledRouteCount, scrape.Value("re6st_routes_installed"));
+            Assert.Equal(agent.Arrows.Count, scrape.Value("re6st_arrow_probe_up"));
+            Assert.Equal(1, scrape.Value("re6st_babeld_up"));
         }
 
         var left = await Command.RunAsync("pgrep", ["-f", lab.RunId], check: false);

@@ -1,0 +1,142 @@
+using Prometheus;
+using Re6st.Agent.Babel;
+using Re6st.Agent.Lifecycle;
+using Re6st.Agent.Probing;
+using Re6st.Core.Arrows;
+
+namespace Re6st.Agent.Metrics;
+
+/// <summary>
+/// The agent's metrics (Prometheus text format), in a registry of its own so several agents can
+/// share a process (the lab, the tests). Every series carries the host's node and mesh as static
+/// labels. Counters count decisions as they happen; gauges are set from one snapshot per tick.
+/// </summary>
+public sealed class AgentMetrics
+{
+    private static readonly string[] ArrowLabels = ["interface", "peer", "submesh"];
+
+    private readonly Counter _created;
+    private readonly Counter _destroyed;
+    private readonly Counter _accepted;
+    private readonly Counter _rejected;
+    private readonly Counter _spared;
+    private readonly Counter _drainsStarted;
+    private readonly Histogram _drainSeconds;
+    private readonly Counter _stepFailures;
+    private readonly Counter _babeldRestarts;
+    private readonly Gauge _babeldUp;
+    private readonly Gauge _arrows;
+    private readonly Gauge _routes;
+    private readonly Gauge _arrowRoutes;
+    private readonly Gauge _arrowCost;
+    private readonly Gauge _arrowRtt;
+    private readonly Gauge _arrowReachable;
+    private HashSet<(string, string, string)> _arrowSeries = [];
+    private HashSet<(string, string, string, string)> _stateSeries = [];
+
+    public AgentMetrics(string node, string mesh)
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        Registry.SetStaticLabels(new Dictionary<string, string> { ["node"] = node, ["mesh"] = mesh });
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _created = f.CreateCounter("re6st_arrows_created_total", "Arrows this host initiated, by the selection step that chose the peer (random, bootstrap, preferred, small-mesh).", "reason", "technology");
+        _destroyed = f.CreateCounter("re6st_arrows_destroyed_total", "Arrows removed at this host, by reason: random (not in use), drained, forced-after-max-drain, dead (failed its probes), closed-by-peer, peer-left, cut.", "reason", "technology");
+        _accepted = f.CreateCounter("re6st_arrows_accepted_total", "Arrows peers opened towards this host and this host accepted.", "technology");
+        _rejected = f.CreateCounter("re6st_arrows_rejected_total", "Arrows peers published towards this host that it refused, by reason (not-a-member, technology).", "reason");
+        _spared = f.CreateCounter("re6st_arrows_spared_total", "Arrows the destruction draw picked but an exception kept (most-used).", "reason");
+        _drainsStarted = f.CreateCounter("re6st_drains_started_total", "Arrows in use that started draining (routes moved away through Babel before the cut).");
+        _drainSeconds = f.CreateHistogram("re6st_drain_duration_seconds", "Time from the start of a drain to the arrow's removal, by outcome (drained, forced).", ["outcome"], new HistogramConfiguration
+        {
+            Buckets = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+        });
+        _stepFailures = f.CreateCounter("re6st_step_failures_total", "Lifecycle phases that failed (retried on the next tick), by phase.", "phase");
+        _babeldRestarts = f.CreateCounter("re6st_babeld_restarts_total", "Times babeld was restarted after it exited.");
+        _babeldUp = f.CreateGauge("re6st_babeld_up", "1 while the agent is connected to babeld's control socket.");
+        _arrows = f.CreateGauge("re6st_arrows", "Arrows of this host by state (active, draining), technology and direction (initiated, accepted).", "state", "technology", "direction", "submesh");
+        _routes = f.CreateGauge("re6st_routes_installed", "Routes babeld has installed (the routing-table size).");
+        _arrowRoutes = f.CreateGauge("re6st_arrow_routes", "Installed routes whose next hop is over this arrow.", ArrowLabels);
+        _arrowCost = f.CreateGauge("re6st_arrow_cost", "Babel's cost of the neighbour over this arrow (65535: unreachable).", ArrowLabels);
+        _arrowRtt = f.CreateGauge("re6st_arrow_rtt_seconds", "Round-trip time measured inside this arrow's tunnel by the agent's probes.", ArrowLabels);
+        _arrowReachable = f.CreateGauge("re6st_arrow_probe_up", "1 while this arrow answers the agent's probes inside the tunnel.", ArrowLabels);
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public void Created(string reason, string technology) => _created.WithLabels(reason, technology).Inc();
+
+    public void Destroyed(string reason, string technology) => _destroyed.WithLabels(reason, technology).Inc();
+
+    public void Accepted(string technology) => _accepted.WithLabels(technology).Inc();
+
+    public void Rejected(string reason) => _rejected.WithLabels(reason).Inc();
+
+    public void Spared(string reason) => _spared.WithLabels(reason).Inc();
+
+    public void DrainStarted() => _drainsStarted.Inc();
+
+    public void DrainEnded(TimeSpan duration, bool forced) => _drainSeconds.WithLabels(forced ? "forced" : "drained").Observe(duration.TotalSeconds);
+
+    public void StepFailed(string phase) => _stepFailures.WithLabels(phase).Inc();
+
+    /// <summary>Sets the gauges from one snapshot; series of arrows that are gone are removed.</summary>
+    public void Observe(IReadOnlyCollection<ArrowRecord> arrows, BabelState babel, int babeldRestarts, Func<string, ProbeReading?> probe)
+    {
+        ArgumentNullException.ThrowIfNull(arrows);
+        ArgumentNullException.ThrowIfNull(babel);
+        ArgumentNullException.ThrowIfNull(probe);
+        _babeldRestarts.IncTo(babeldRestarts);
+        _babeldUp.Set(babel.Connected ? 1 : 0);
+        _routes.Set(babel.InstalledRouteCount);
+
+        var states = arrows
+            .GroupBy(a => (State: a.State == ArrowState.Draining ? "draining" : "active", Technology: a.Technology.ToString().ToLowerInvariant(), Direction: a.Initiated ? "initiated" : "accepted", a.SubMesh))
+            .ToDictionary(g => (g.Key.State, g.Key.Technology, g.Key.Direction, g.Key.SubMesh), g => g.Count());
+        foreach (var gone in _stateSeries.Where(s => !states.ContainsKey(s)))
+        {
+            _arrows.WithLabels(gone.Item1, gone.Item2, gone.Item3, gone.Item4).Set(0);
+        }
+
+        foreach (var ((state, technology, direction, subMesh), count) in states)
+        {
+            _arrows.WithLabels(state, technology, direction, subMesh).Set(count);
+        }
+
+        _stateSeries = [.. _stateSeries, .. states.Keys];
+
+        var series = new HashSet<(string, string, string)>();
+        foreach (var arrow in arrows)
+        {
+            var labels = (arrow.Interface, arrow.Peer, arrow.SubMesh);
+            series.Add(labels);
+            string[] values = [arrow.Interface, arrow.Peer, arrow.SubMesh];
+            _arrowRoutes.WithLabels(values).Set(babel.InstalledRoutesVia(arrow.Interface));
+            if (babel.NeighboursOn(arrow.Interface).FirstOrDefault() is { } neighbour)
+            {
+                _arrowCost.WithLabels(values).Set(neighbour.Cost);
+            }
+            else
+            {
+                _arrowCost.RemoveLabelled(values);
+            }
+
+            if (probe(arrow.Interface) is { } reading)
+            {
+                _arrowReachable.WithLabels(values).Set(reading.Up ? 1 : 0);
+                if (reading.Rtt is { } rtt)
+                {
+                    _arrowRtt.WithLabels(values).Set(rtt.TotalSeconds);
+                }
+            }
+        }
+
+        foreach (var (i, p, s) in _arrowSeries.Where(s => !series.Contains(s)))
+        {
+            foreach (var gauge in new[] { _arrowRoutes, _arrowCost, _arrowRtt, _arrowReachable })
+            {
+                gauge.RemoveLabelled(i, p, s);
+            }
+        }
+
+        _arrowSeries = series;
+    }
+}

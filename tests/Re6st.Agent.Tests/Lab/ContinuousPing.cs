@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Re6st.Agent.Tests.Lab;
+
+/// <summary>
+/// A continuous ping (20 a second) from one lab host to another, for loss and outage figures: each
+/// answered sequence number is recorded, so the longest run of unanswered ones is the outage.
+/// </summary>
+public sealed partial class ContinuousPing : IAsyncDisposable
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+
+    private readonly Process _process;
+    private readonly HashSet<int> _answered = [];
+    private readonly Task _reader;
+    private int _sent;
+
+    private ContinuousPing(Process process)
+    {
+        _process = process;
+        _reader = Task.Run(ReadAsync);
+    }
+
+    public static ContinuousPing Start(LabHost from, LabHost to)
+    {
+        var info = new ProcessStartInfo("ip")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "netns", "exec", from.Namespace, "ping", "-6", "-n", "-i", "0.05", "-w", "300", "-I", from.Ipv6Address, to.Ipv6Address })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        return new ContinuousPing(Process.Start(info) ?? throw new InvalidOperationException("cannot start ping"));
+    }
+
+    /// <summary>Stops the ping (SIGINT, so it prints its summary) and returns what it saw.</summary>
+    public async Task<PingFigures> StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await Command.RunAsync("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)], check: false);
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(deadline.Token);
+        await _reader.WaitAsync(TimeSpan.FromSeconds(10));
+        lock (_answered)
+        {
+            var longest = 0;
+            var run = 0;
+            for (var seq = 1; seq <= _sent; seq++)
+            {
+                run = _answered.Contains(seq) ? 0 : run + 1;
+                longest = Math.Max(longest, run);
+            }
+
+            return new PingFigures(_sent, _answered.Count, longest * Interval);
+        }
+    }
+
+    private async Task ReadAsync()
+    {
+        while (await _process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            var reply = Reply().Match(line);
+            var summary = Summary().Match(line);
+            lock (_answered)
+            {
+                if (reply.Success)
+                {
+                    _answered.Add(int.Parse(reply.Groups[1].Value, CultureInfo.InvariantCulture));
+                }
+                else if (summary.Success)
+                {
+                    _sent = int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"icmp_seq=(\d+) ")]
+    private static partial Regex Reply();
+
+    [GeneratedRegex(@"(\d+) packets transmitted")]
+    private static partial Regex Summary();
+}
+
+/// <summary>Packets sent and answered, and the longest stretch without an answer.</summary>
+public sealed record PingFigures(int Sent, int Received, TimeSpan LongestOutage)
+{
+    public int Lost => Sent - Received;
+
+    public override string ToString() => $"{Lost} lost of {Sent}, longest outage {LongestOutage.TotalSeconds:F2} s";
+}
