@@ -1,6 +1,7 @@
 using System.Net;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Probing;
+using Re6st.Core.Policy;
 
 namespace Re6st.Agent.Lifecycle;
 
@@ -21,6 +22,9 @@ public sealed record AgentOptions(string Node, string StateDirectory, IPAddress 
     public string Mesh { get; init; } = "default";
 
     public ProbeOptions Probe { get; init; } = new();
+
+    /// <summary>Technologies this host may use; those it cannot run (no openvpn installed) are dropped at start.</summary>
+    public TunnelTechnology Technologies { get; init; } = TunnelTechnology.All;
 
     /// <summary>How often the host reads its peers, accepts arrows and checks drains.</summary>
     public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);

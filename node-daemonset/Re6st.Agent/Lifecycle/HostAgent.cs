@@ -34,8 +34,7 @@ public sealed class HostAgent : IAsyncDisposable
     // found dead here; forgotten once the initiator stops publishing them.
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
     private ArrowProber? _prober;
-    private WireGuardKeys? _keys;
-    private WireGuardDriver? _wireGuard;
+    private HostTunnels? _tunnels;
     private BabelDrain? _drain;
     private BabeldProcess? _babeld;
     private BabelControlClient? _control;
@@ -84,8 +83,7 @@ public sealed class HostAgent : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_options.StateDirectory);
-        _keys = await WireGuardKeys.CreateAsync(_shell, cancellationToken).ConfigureAwait(false);
-        _wireGuard = await WireGuardDriver.CreateAsync(_shell, _keys, _options.StateDirectory, cancellationToken, _log).ConfigureAwait(false);
+        _tunnels = await HostTunnels.CreateAsync(_shell, Node, _options.StateDirectory, _options.Technologies, _log, cancellationToken).ConfigureAwait(false);
         _drain = new BabelDrain(_shell);
         await _drain.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _prober = ArrowProber.Start(_shell, _options.Probe, OnDead, _log);
@@ -202,11 +200,12 @@ public sealed class HostAgent : IAsyncDisposable
                 continue;
             }
 
+            var allowed = Technologies(view, peer);
             foreach (var arrow in status.Arrows.Where(a => a.Peer == Node))
             {
                 var m = Array.IndexOf(_memberships, arrow.SubMesh);
                 var refusal = m < 0 || !peer.SubMeshes.Contains(arrow.SubMesh) ? "not-a-member"
-                    : arrow.Technology != TunnelTechnology.WireGuard ? "technology"
+                    : (allowed & arrow.Technology) == 0 || HostTunnels.PeerIdentity(arrow.Technology, status.WireGuardKey, status.OpenVpnFingerprint) is null ? "technology"
                     : null;
                 ids.Add(arrow.Id);
                 if (refusal is not null && _refused.Add(arrow.Id))
@@ -250,12 +249,13 @@ public sealed class HostAgent : IAsyncDisposable
                 continue;
             }
 
-            var spec = new TunnelSpec(slot.Interface, TunnelTechnology.WireGuard, status.WireGuardKey, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
+            var identity = HostTunnels.PeerIdentity(arrow.Technology, status.WireGuardKey, status.OpenVpnFingerprint)!;
+            var spec = new TunnelSpec(slot.Interface, arrow.Technology, identity, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
             if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
             {
-                await TrackAsync(new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, TunnelTechnology.WireGuard, initiated: false, now), cancellationToken).ConfigureAwait(false);
+                await TrackAsync(new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, arrow.Technology, initiated: false, now), cancellationToken).ConfigureAwait(false);
                 Count("accepted");
-                Metrics.Accepted(Technology(TunnelTechnology.WireGuard));
+                Metrics.Accepted(Technology(arrow.Technology));
             }
         }
     }
@@ -310,8 +310,8 @@ public sealed class HostAgent : IAsyncDisposable
         {
             var subMesh = _memberships[m];
             var peers = view.MembersOf(subMesh).Where(p => p.Status is not null).ToList();
-            var nodes = new List<NodeInfo> { new(Node, NodeInfo.NoLabels) };
-            nodes.AddRange(peers.Select(p => p.Node));
+            var nodes = new List<NodeInfo> { Self(view) };
+            nodes.AddRange(peers.Select(Usable));
             var set = new MemberSet(nodes);
             var here = Arrows.Where(a => a.SubMesh == subMesh).ToList();
             var connected = here.Select(a => set.IndexOf(a.Peer)).Where(i => i > 0).Distinct().ToArray();
@@ -319,18 +319,19 @@ public sealed class HostAgent : IAsyncDisposable
             foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random))
             {
                 var peer = peers[choice.Peer - 1];
-                if (choice.Technology != TunnelTechnology.WireGuard || _pool!.Take(m) is not { } slot)
+                var status = peer.Status!;
+                if (HostTunnels.PeerIdentity(choice.Technology, status.WireGuardKey, status.OpenVpnFingerprint) is not { } identity || _pool!.Take(m) is not { } slot)
                 {
                     continue;
                 }
 
-                var spec = new TunnelSpec(slot.Interface, TunnelTechnology.WireGuard, peer.Status!.WireGuardKey, null, slot.Port, LinkLocal(slot));
+                var spec = new TunnelSpec(slot.Interface, choice.Technology, identity, null, slot.Port, LinkLocal(slot));
                 if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
                 {
-                    await TrackAsync(new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, TunnelTechnology.WireGuard, initiated: true, now), cancellationToken).ConfigureAwait(false);
+                    await TrackAsync(new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now), cancellationToken).ConfigureAwait(false);
                     var reason = SelectionReason(choice.Reason);
                     Count("created/" + reason);
-                    Metrics.Created(reason, Technology(TunnelTechnology.WireGuard));
+                    Metrics.Created(reason, Technology(choice.Technology));
                 }
             }
         }
@@ -408,7 +409,7 @@ public sealed class HostAgent : IAsyncDisposable
     {
         try
         {
-            await _wireGuard!.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+            await _tunnels!.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (HostCommandException e)
@@ -423,7 +424,7 @@ public sealed class HostAgent : IAsyncDisposable
     {
         _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
         _prober!.Forget(arrow.Interface);
-        await _wireGuard!.DeleteAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+        await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken).ConfigureAwait(false);
         await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         lock (_arrows)
         {
@@ -459,7 +460,31 @@ public sealed class HostAgent : IAsyncDisposable
         Metrics.Observe(all, babel, BabeldRestarts, i => _prober?.Read(i));
         var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
         var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
-        return _source.PublishAsync(new PeerStatus(Node, _options.Underlay, _keys!.PublicKey, initiated) { Accepted = accepted }, cancellationToken);
+        var status = new PeerStatus(Node, _options.Underlay, _tunnels!.WireGuardKey, initiated)
+        {
+            Accepted = accepted,
+            OpenVpnFingerprint = _tunnels.OpenVpnFingerprint,
+            Technologies = _tunnels.Available,
+        };
+        return _source.PublishAsync(status, cancellationToken);
+    }
+
+    /// <summary>This host as the policy sees it, with only the technologies it can run.</summary>
+    private NodeInfo Self(AgentView view)
+    {
+        var self = view.Self ?? NodeInfo.Named(Node);
+        return self with { Technologies = self.Technologies & _tunnels!.Available };
+    }
+
+    /// <summary>A peer as the policy sees it, with only the technologies it says it runs.</summary>
+    private static NodeInfo Usable(PeerView peer) =>
+        peer.Status?.Technologies is { } published ? peer.Node with { Technologies = peer.Node.Technologies & published } : peer.Node;
+
+    /// <summary>Technologies an arrow between this host and <paramref name="peer"/> may use, by both ends' abilities and the policy's technology rules.</summary>
+    private TunnelTechnology Technologies(AgentView view, PeerView peer)
+    {
+        var ends = new MemberSet([Self(view), Usable(peer)]).EndpointTechnologies(view.Policy.TechnologyRules);
+        return ends[0] & ends[1];
     }
 
     private async Task TrackAsync(ArrowRecord record, CancellationToken cancellationToken)
@@ -510,10 +535,10 @@ public sealed class HostAgent : IAsyncDisposable
             await _babeld.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_wireGuard is not null)
+        if (_tunnels is not null)
         {
-            await _wireGuard.RemoveAllAsync(CancellationToken.None).ConfigureAwait(false);
-            await _wireGuard.DisposeAsync().ConfigureAwait(false);
+            await _tunnels.RemoveAllAsync(CancellationToken.None).ConfigureAwait(false);
+            await _tunnels.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_drain is not null)

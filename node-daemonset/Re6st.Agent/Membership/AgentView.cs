@@ -15,6 +15,9 @@ public sealed record AgentView(
     TimeSpan HelloInterval,
     IReadOnlyList<PeerView> Peers)
 {
+    /// <summary>This host as the operator describes it (labels, capacity, technologies); null: no labels, every technology.</summary>
+    public NodeInfo? Self { get; init; }
+
     /// <summary>The peers that share sub-mesh <paramref name="subMesh"/> with this host.</summary>
     public IEnumerable<PeerView> MembersOf(string subMesh) => Peers.Where(p => p.SubMeshes.Contains(subMesh));
 }
@@ -34,6 +37,12 @@ public sealed record PeerStatus(
 {
     /// <summary>Arrows this host accepted, with the installed routes each still carries here.</summary>
     public IReadOnlyList<AcceptedArrow> Accepted { get; init; } = [];
+
+    /// <summary>The host's OpenVPN certificate fingerprint (pinned by peers), when it runs OpenVPN.</summary>
+    public string? OpenVpnFingerprint { get; init; }
+
+    /// <summary>The technologies the host found it can run (null: not published, assume what the operator says).</summary>
+    public TunnelTechnology? Technologies { get; init; }
 }
 
 /// <summary>

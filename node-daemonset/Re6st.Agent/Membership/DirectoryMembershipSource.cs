@@ -46,7 +46,8 @@ public sealed class DirectoryMembershipSource(string directory, string node) : I
         }
 
         var validated = PolicyValidator.Validate(file.Policy ?? new RandomizationPolicySpec()).ValueOrThrow();
-        return new AgentView(file.Plan, validated, file.HelloInterval, peers);
+        var self = file.Self is { } me ? new NodeInfo(file.Plan.Name, me.Labels ?? NodeInfo.NoLabels, me.Capacity, me.Technologies) : null;
+        return new AgentView(file.Plan, validated, file.HelloInterval, peers) { Self = self };
     }
 
     public async Task PublishAsync(PeerStatus status, CancellationToken cancellationToken)
@@ -99,7 +100,11 @@ public sealed class DirectoryMembershipSource(string directory, string node) : I
 }
 
 /// <summary>One host's plan file: its NodePlan, the policy, Babel settings, and the members of its sub-meshes.</summary>
-public sealed record PlanFile(NodePlan Plan, RandomizationPolicySpec? Policy, TimeSpan HelloInterval, IReadOnlyList<MemberFile> Members);
+public sealed record PlanFile(NodePlan Plan, RandomizationPolicySpec? Policy, TimeSpan HelloInterval, IReadOnlyList<MemberFile> Members)
+{
+    /// <summary>The host itself as the operator describes it (its labels matter to technology rules).</summary>
+    public MemberFile? Self { get; init; }
+}
 
 public sealed record MemberFile(string Name, IReadOnlyList<string> SubMeshes, double Capacity = 1, TunnelTechnology Technologies = TunnelTechnology.All)
 {

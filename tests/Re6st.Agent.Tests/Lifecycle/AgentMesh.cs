@@ -30,7 +30,8 @@ public sealed class AgentMesh : IAsyncDisposable
 
     public IReadOnlyList<LabHost> Hosts { get; private set; } = [];
 
-    public static async Task<AgentMesh> StartAsync(NetnsLab lab, int hosts, RandomizationPolicySpec policy, ulong seed)
+    /// <param name="labels">Node labels per host name (e.g. the firewall a technology rule names).</param>
+    public static async Task<AgentMesh> StartAsync(NetnsLab lab, int hosts, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? labels = null)
     {
         var mesh = new AgentMesh(lab);
         var names = Enumerable.Range(0, hosts).Select(i => ((char)('a' + i)).ToString()).ToList();
@@ -55,8 +56,9 @@ public sealed class AgentMesh : IAsyncDisposable
             var announce = new List<IpPrefix> { host.Ipv6Prefix, host.Ipv4Prefix };
             var plan = new NodePlan(host.Name, "root", host.Ipv6Prefix, host.Ipv4Prefix,
                 [new MembershipPlan("root", MembershipRole.Home, null, range, null, announce, [])]);
-            var members = list.Where(h => h != host).Select(h => new MemberFile(h.Name, ["root"])).ToList();
-            await DirectoryMembershipSource.WritePlanAsync(directory, new PlanFile(plan, policy, TimeSpan.FromSeconds(1), members), CancellationToken.None);
+            MemberFile Member(LabHost h) => new(h.Name, ["root"]) { Labels = labels?.GetValueOrDefault(h.Name) };
+            var members = list.Where(h => h != host).Select(Member).ToList();
+            await DirectoryMembershipSource.WritePlanAsync(directory, new PlanFile(plan, policy, TimeSpan.FromSeconds(1), members) { Self = Member(host) }, CancellationToken.None);
         }
 
         var key = BabelKey.FromBytes("k1", RandomNumberGenerator.GetBytes(32));
