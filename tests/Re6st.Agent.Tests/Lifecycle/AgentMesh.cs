@@ -127,6 +127,10 @@ public sealed class AgentMesh : IAsyncDisposable
         }
     }
 
+    /// <summary>The routes babeld installed in the host's kernel, both families, as <c>ip route</c> prints them.</summary>
+    public async Task<string> KernelRoutesAsync(LabHost host) =>
+        (await Lab.IpAsync(host, "-6", "route", "show", "proto", "babel")).Output + (await Lab.IpAsync(host, "-4", "route", "show", "proto", "babel")).Output;
+
     /// <summary>Pings each pair at once; returns the failures, described.</summary>
     public async Task<IReadOnlyList<string>> PingAsync(IEnumerable<(LabHost From, LabHost To)> pairs, bool ipv4 = false, int count = 2)
     {
