@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Re6st.Agent.Babel;
+using Re6st.Core.Addressing;
 using Xunit.Abstractions;
 
 namespace Re6st.Agent.Tests.Lab;
@@ -110,8 +111,11 @@ public sealed partial class NetnsLab : IAsyncDisposable
         return resource;
     }
 
-    /// <summary>A host named <paramref name="name"/> (1 to 3 lowercase letters), with its prefixes on lo.</summary>
-    public async Task<LabHost> AddHostAsync(string name)
+    /// <summary>
+    /// A host named <paramref name="name"/> (1 to 3 lowercase letters), with its prefixes on lo: those
+    /// given (a plan's), or by default prefixes that follow the host's index.
+    /// </summary>
+    public async Task<LabHost> AddHostAsync(string name, IpPrefix? ipv6Prefix = null, IpPrefix? ipv4Prefix = null)
     {
         if (!HostName().IsMatch(name) || _hosts.Any(h => h.Name == name))
         {
@@ -119,6 +123,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
         }
 
         var host = new LabHost(name, $"{RunId}-{name}", _hosts.Count + 1);
+        host = host with { Ipv6Prefix = ipv6Prefix ?? host.Ipv6Prefix, Ipv4Prefix = ipv4Prefix ?? host.Ipv4Prefix };
         _hosts.Add(host);
         await Command.RunAsync("ip", ["netns", "add", host.Namespace]);
 

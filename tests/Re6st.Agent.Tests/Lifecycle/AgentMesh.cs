@@ -14,104 +14,243 @@ namespace Re6st.Agent.Tests.Lifecycle;
 
 /// <summary>
 /// Hosts on one underlay switch, each running a <see cref="HostAgent"/> in its namespace; the test
-/// plays the operator by writing each host's plan into a shared directory.
+/// plays the operator by writing each host's plan into a shared directory. The lab owns the mesh,
+/// so agents that started are stopped even when starting the rest fails.
 /// </summary>
 public sealed class AgentMesh : IAsyncDisposable
 {
-    private readonly List<HostAgent> _agents = [];
-    private readonly List<Task> _runs = [];
-    private readonly CancellationTokenSource _stop = new();
+    /// <summary>The id of the mesh's Babel key (a host given another key under this id speaks a language no one accepts).</summary>
+    public const string KeyId = "k1";
 
-    private AgentMesh(NetnsLab lab) => Lab = lab;
+    private static readonly TimeSpan HelloInterval = TimeSpan.FromSeconds(1);
+
+    private readonly List<RunningAgent> _running = [];
+    private readonly Dictionary<string, string> _underlay = new(StringComparer.Ordinal);
+    private readonly LabHost _switch;
+    private int _disposed;
+
+    private AgentMesh(NetnsLab lab, LabHost switchHost)
+    {
+        Lab = lab;
+        _switch = switchHost;
+    }
 
     public NetnsLab Lab { get; }
 
-    public IReadOnlyList<HostAgent> Agents => _agents;
+    /// <summary>The running agents, in the order of <see cref="Hosts"/>.</summary>
+    public IReadOnlyList<HostAgent> Agents => [.. _running.Select(r => r.Agent)];
 
-    public IReadOnlyList<LabHost> Hosts { get; private set; } = [];
+    /// <summary>The hosts whose agent runs.</summary>
+    public IReadOnlyList<LabHost> Hosts => [.. _running.Select(r => r.Host)];
 
+    public HostAgent Agent(string host) => Find(host).Agent;
+
+    public LabHost Host(string host) => Find(host).Host;
+
+    /// <summary>One flat mesh of hand-made plans: hosts a, b, c, ... each announcing its own prefixes.</summary>
     /// <param name="labels">Node labels per host name (e.g. the firewall a technology rule names).</param>
     public static async Task<AgentMesh> StartAsync(NetnsLab lab, int hosts, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? labels = null)
     {
-        var mesh = new AgentMesh(lab);
-        var names = Enumerable.Range(0, hosts).Select(i => ((char)('a' + i)).ToString()).ToList();
-        var switchHost = await lab.AddHostAsync("sw");
-        await lab.InAsync(switchHost, "ip", "link", "add", "br0", "type", "bridge");
-        await lab.InAsync(switchHost, "ip", "link", "set", "br0", "up");
+        var mesh = await CreateAsync(lab);
         var list = new List<LabHost>();
-        foreach (var name in names)
+        foreach (var name in LabOperator.HostNames(hosts))
         {
-            var host = await lab.AddHostAsync(name);
-            var (atHost, atSwitch) = await lab.LinkAsync(host, switchHost);
-            await lab.InAsync(switchHost, "ip", "link", "set", atSwitch, "master", "br0");
-            await lab.IpAsync(host, "address", "add", UnderlayOf(host) + "/64", "dev", atHost, "nodad");
-            list.Add(host);
+            list.Add(await mesh.AddUnderlayHostAsync(name));
         }
 
-        mesh.Hosts = list;
-        var directory = lab.PathFor("membership");
-        var range = IpPrefix.Parse("fd5e:6a00::/48");
-        foreach (var host in list)
-        {
-            var announce = new List<IpPrefix> { host.Ipv6Prefix, host.Ipv4Prefix };
-            var plan = new NodePlan(host.Name, "root", host.Ipv6Prefix, host.Ipv4Prefix,
-                [new MembershipPlan("root", MembershipRole.Home, null, range, null, announce, [])]);
-            MemberFile Member(LabHost h) => new(h.Name, ["root"]) { Labels = labels?.GetValueOrDefault(h.Name) };
-            var members = list.Where(h => h != host).Select(Member).ToList();
-            await DirectoryMembershipSource.WritePlanAsync(directory, new PlanFile(plan, policy, TimeSpan.FromSeconds(1), members) { Self = Member(host) }, CancellationToken.None);
-        }
-
-        var key = BabelKey.FromBytes("k1", RandomNumberGenerator.GetBytes(32));
-        foreach (var host in list)
-        {
-            var options = new AgentOptions(host.Name, lab.PathFor("agent-" + host.Name), IPAddress.Parse(UnderlayOf(host)), key)
-            {
-                InterfacePrefix = lab.RunId + host.Name,
-                PoolSize = 16,
-            };
-            var agent = new HostAgent(options, new DirectoryMembershipSource(directory, host.Name), new HostShell(host.Namespace), TimeProvider.System, Xoshiro256StarStar.ForStream(seed, (ulong)host.Index), lab.Log);
-            mesh._agents.Add(agent);
-        }
-
-        await Task.WhenAll(mesh._agents.Select(a => a.StartAsync(CancellationToken.None)));
-        foreach (var agent in mesh._agents)
-        {
-            mesh._runs.Add(Task.Run(() => agent.RunAsync(mesh._stop.Token)));
-        }
-
+        await mesh.StartAgentsAsync(list, [.. list.Select(LabOperator.FlatPlan)], policy, seed, keys: null, labels);
         return mesh;
     }
 
-    /// <summary>A host's address on the underlay switch.</summary>
-    public static string UnderlayOf(LabHost host) => $"fd5e:ff00::{host.Index:x}";
-
-    /// <summary>Waits until every host has an installed route to every other host's prefix.</summary>
-    public async Task WaitConvergedAsync(TimeSpan timeout)
+    /// <summary>
+    /// One host per plan (e.g. the core planner's), named and numbered as the plan says. What a plan
+    /// announces beyond the host's own prefixes (a bridge's aggregates) gets its kernel route, which
+    /// babeld redistributes. <paramref name="keys"/> gives some hosts another Babel key than the mesh's.
+    /// </summary>
+    public static async Task<AgentMesh> StartAsync(NetnsLab lab, IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, BabelKey>? keys = null)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        ArgumentNullException.ThrowIfNull(plans);
+        var mesh = await CreateAsync(lab);
+        var list = new List<LabHost>();
+        foreach (var plan in plans)
         {
-            if (_agents.All(a => Hosts.Where(h => h.Name != a.Node).All(h => a.Babel.InstalledRouteTo(h.Ipv6Prefix) is not null)))
+            var host = await mesh.AddUnderlayHostAsync(plan.Name, plan.Ipv6Prefix, plan.Ipv4Prefix);
+            foreach (var prefix in plan.Memberships.SelectMany(m => m.Announce).Distinct().Where(p => p != host.Ipv6Prefix && p != host.Ipv4Prefix))
             {
-                return;
+                await lab.IpAsync(host, "route", "add", "unreachable", prefix.ToString(), "proto", "static");
             }
 
+            list.Add(host);
+        }
+
+        await mesh.StartAgentsAsync(list, plans, policy, seed, keys, labels: null);
+        return mesh;
+    }
+
+    /// <summary>A host on the underlay switch, with its underlay address but no agent (yet).</summary>
+    public async Task<LabHost> AddUnderlayHostAsync(string name, IpPrefix? ipv6Prefix = null, IpPrefix? ipv4Prefix = null)
+    {
+        var host = await Lab.AddHostAsync(name, ipv6Prefix, ipv4Prefix);
+        var (atHost, atSwitch) = await Lab.LinkAsync(host, _switch);
+        await Lab.InAsync(_switch, "ip", "link", "set", atSwitch, "master", "br0");
+        await Lab.IpAsync(host, "address", "add", $"{UnderlayAddress(host)}/64", "dev", atHost, "nodad");
+        _underlay[name] = atHost;
+        return host;
+    }
+
+    /// <summary>The interface through which <paramref name="host"/> reaches the underlay switch.</summary>
+    public string UnderlayInterface(LabHost host) => _underlay[(host ?? throw new ArgumentNullException(nameof(host))).Name];
+
+    /// <summary>Waits until every host has an installed route to every other host's prefix.</summary>
+    public Task WaitConvergedAsync(TimeSpan timeout) => WaitConvergedAsync(timeout, Hosts);
+
+    /// <summary>Waits until each of <paramref name="among"/> has an installed route to the IPv6 prefix of each other.</summary>
+    public Task WaitConvergedAsync(TimeSpan timeout, IReadOnlyCollection<LabHost> among)
+    {
+        ArgumentNullException.ThrowIfNull(among);
+        return WaitForRoutesAsync(timeout, among.ToDictionary(h => h.Name, h => (IReadOnlyCollection<IpPrefix>)[.. among.Where(o => o != h).Select(o => o.Ipv6Prefix)]));
+    }
+
+    /// <summary>Waits until each host named in <paramref name="expected"/> has an installed route to every prefix listed for it.</summary>
+    public async Task WaitForRoutesAsync(TimeSpan timeout, IReadOnlyDictionary<string, IReadOnlyCollection<IpPrefix>> expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var deadline = DateTime.UtcNow + timeout;
+        List<string> missing;
+        while ((missing = Missing(expected)).Count > 0 && DateTime.UtcNow < deadline)
+        {
             await Task.Delay(250);
         }
 
-        var missing = _agents.Select(a => $"{a.Node}: {a.Arrows.Count} arrows, {a.Babel.InstalledRouteCount} routes, missing {string.Join(",", Hosts.Where(h => h.Name != a.Node && a.Babel.InstalledRouteTo(h.Ipv6Prefix) is null).Select(h => h.Name))}");
-        throw new TimeoutException($"no convergence within {timeout.TotalSeconds:F0} s:\n{string.Join('\n', missing)}");
+        if (missing.Count > 0)
+        {
+            throw new TimeoutException($"no convergence within {timeout.TotalSeconds:F0} s:\n{string.Join('\n', missing)}");
+        }
+    }
+
+    /// <summary>The routes babeld installed in the host's kernel, both families, as <c>ip route</c> prints them.</summary>
+    public async Task<string> KernelRoutesAsync(LabHost host) =>
+        (await Lab.IpAsync(host, "-6", "route", "show", "proto", "babel")).Output + (await Lab.IpAsync(host, "-4", "route", "show", "proto", "babel")).Output;
+
+    /// <summary>Pings each pair at once; returns the failures, described.</summary>
+    public async Task<IReadOnlyList<string>> PingAsync(IEnumerable<(LabHost From, LabHost To)> pairs, bool ipv4 = false, int count = 2)
+    {
+        var results = await Task.WhenAll(pairs.Select(async pair => (pair, result: await Lab.PingAsync(pair.From, pair.To, ipv4, count))));
+        return [.. results.Where(r => r.result.ExitCode != 0).Select(r => $"{r.pair.From.Name}->{r.pair.To.Name} ({(ipv4 ? "IPv4" : "IPv6")}): {r.result.Output.Trim()}")];
+    }
+
+    /// <summary>
+    /// The host dies: its underlay link goes first, so its peers hear nothing more from it (as after a
+    /// crash or a cut cable, where nothing is retracted), then its agent stops and its arrow interfaces go.
+    /// </summary>
+    public async Task KillHostAsync(string host)
+    {
+        var running = Find(host);
+        await Lab.IpAsync(running.Host, "link", "del", _underlay[host]);
+        _running.Remove(running);
+        await running.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        await Task.WhenAll(_runs);
-        foreach (var agent in _agents)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            await agent.DisposeAsync();
+            return;
         }
 
-        _stop.Dispose();
+        // Every agent stops even when another fails to: its babeld and tunnels must not outlive the test.
+        await Task.WhenAll(_running.Select(r => r.CancelAsync()));
+        var errors = new List<Exception>();
+        foreach (var running in _running)
+        {
+            try
+            {
+                await running.DisposeAsync();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                errors.Add(e);
+            }
+        }
+
+        _running.Clear();
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("agents of the mesh did not stop cleanly", errors);
+        }
+    }
+
+    public override string ToString() => $"agent mesh of lab {Lab.RunId}";
+
+    private static async Task<AgentMesh> CreateAsync(NetnsLab lab)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        var switchHost = await lab.AddHostAsync("sw");
+        await lab.InAsync(switchHost, "ip", "link", "add", "br0", "type", "bridge");
+        await lab.InAsync(switchHost, "ip", "link", "set", "br0", "up");
+        return lab.Own(new AgentMesh(lab, switchHost));
+    }
+
+    /// <summary>A host's address on the underlay switch.</summary>
+    public static IPAddress UnderlayAddress(LabHost host) => IPAddress.Parse($"fd5e:ff00::{(host ?? throw new ArgumentNullException(nameof(host))).Index:x}");
+
+    private async Task StartAgentsAsync(IReadOnlyList<LabHost> hosts, IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, BabelKey>? keys, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? labels)
+    {
+        var directory = Lab.PathFor("membership");
+        foreach (var file in LabOperator.Files(plans, policy, HelloInterval, labels))
+        {
+            await DirectoryMembershipSource.WritePlanAsync(directory, file, CancellationToken.None);
+        }
+
+        var key = BabelKey.FromBytes(KeyId, RandomNumberGenerator.GetBytes(32));
+        foreach (var host in hosts)
+        {
+            var options = new AgentOptions(host.Name, Lab.PathFor("agent-" + host.Name), UnderlayAddress(host), keys?.GetValueOrDefault(host.Name) ?? key)
+            {
+                InterfacePrefix = Lab.RunId + host.Name,
+                PoolSize = 16,
+            };
+            var agent = new HostAgent(options, new DirectoryMembershipSource(directory, host.Name), new HostShell(host.Namespace), TimeProvider.System, Xoshiro256StarStar.ForStream(seed, (ulong)host.Index), Lab.Log);
+            _running.Add(new RunningAgent(host, agent));
+        }
+
+        await Task.WhenAll(_running.Select(r => r.Agent.StartAsync(CancellationToken.None)));
+        foreach (var running in _running)
+        {
+            running.Run();
+        }
+    }
+
+    private List<string> Missing(IReadOnlyDictionary<string, IReadOnlyCollection<IpPrefix>> expected) =>
+        [.. expected
+            .Select(e => (Agent: Agent(e.Key), Missing: e.Value.Where(p => Agent(e.Key).Babel.InstalledRouteTo(p) is null).ToList()))
+            .Where(m => m.Missing.Count > 0)
+            .Select(m => $"{m.Agent.Node}: {m.Agent.Arrows.Count} arrows, {m.Agent.Babel.InstalledRouteCount} routes, missing {string.Join(", ", m.Missing)}")];
+
+    private RunningAgent Find(string host) =>
+        _running.FirstOrDefault(r => r.Host.Name == host) ?? throw new KeyNotFoundException($"no agent runs on host '{host}'");
+
+    /// <summary>One host's agent and the loop that runs it until stopped.</summary>
+    private sealed class RunningAgent(LabHost host, HostAgent agent) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _run = Task.CompletedTask;
+
+        public LabHost Host { get; } = host;
+
+        public HostAgent Agent { get; } = agent;
+
+        public void Run() => _run = Task.Run(() => Agent.RunAsync(_stop.Token));
+
+        public Task CancelAsync() => _stop.CancelAsync();
+
+        /// <summary>Stops the loop, then the agent (babeld, tunnels, drain table).</summary>
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _run;
+            await Agent.DisposeAsync();
+            _stop.Dispose();
+        }
     }
 }

@@ -23,7 +23,7 @@ public sealed class RerouteTests(ITestOutputHelper output)
 
             // Silently: no link goes down, no error comes back; the underlay just stops carrying
             // this pair's packets (the kernel here has no netem).
-            await BlackHoleAsync(lab, path.Source, AgentMesh.UnderlayOf(path.Destination));
+            await BlackHoleAsync(lab, path.Source, AgentMesh.UnderlayAddress(path.Destination).ToString());
             await Task.Delay(TimeSpan.FromSeconds(6));
             figures = await ping.StopAsync();
         }

@@ -51,7 +51,7 @@ public sealed class TechnologyRuleTests(ITestOutputHelper output)
 
     private static async Task FirewallAsync(NetnsLab lab, LabHost host)
     {
-        var underlay = AgentMesh.UnderlayOf(host);
+        var underlay = AgentMesh.UnderlayAddress(host).ToString();
         var script = $$"""
             table inet r6firewall {
               chain input { type filter hook input priority -10; ip6 daddr {{underlay}} meta l4proto udp @th,64,8 > 4 drop; }
