@@ -34,6 +34,7 @@ public sealed class HostAgent : IAsyncDisposable
     // found dead here; forgotten once the initiator stops publishing them.
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
     private ArrowProber? _prober;
+    private Announcements? _announcements;
     private HostTunnels? _tunnels;
     private BabelDrain? _drain;
     private BabeldProcess? _babeld;
@@ -93,6 +94,8 @@ public sealed class HostAgent : IAsyncDisposable
         }
 
         _memberships = [.. _view.Plan.Memberships.Select(m => m.SubMesh)];
+        _announcements = new Announcements(_shell);
+        await _announcements.ApplyAsync(_view.Plan, cancellationToken).ConfigureAwait(false);
         _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
         var socket = Path.Combine(_options.StateDirectory, "babeld.sock");
         var config = BabelConfig.ForNode(
@@ -544,6 +547,11 @@ public sealed class HostAgent : IAsyncDisposable
         if (_drain is not null)
         {
             await _drain.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (_announcements is not null)
+        {
+            await _announcements.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 }
