@@ -10,10 +10,12 @@ using Re6st.Operator.Runtime;
 
 namespace Re6st.Cli;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class BenchCommand
 {
     public const string Usage = """
         usage: re6st bench operator [--nodes N] [--order K] [--json FILE]
+               re6st bench lab [--hosts N] [--reroutes K] [--json FILE]
 
           Starts a real etcd + kube-apiserver on loopback, creates N Node objects, runs the operator
           as its own process, applies a Mesh selecting them, and measures the time until every
@@ -22,13 +24,19 @@ public static class BenchCommand
           --nodes N    Node objects (default 5000)
           --order K    the Mesh's order, 1 to 3 (default 2)
           --json FILE  also write the JSON to FILE
-        """;
+
+        """ + LabBench.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == "lab")
+        {
+            return await LabBench.RunAsync(args[1..]);
+        }
+
         if (args.Length == 0 || args[0] != "operator")
         {
-            throw new UsageException(args.Length == 0 ? "name a benchmark: operator" : $"unknown benchmark '{args[0]}'");
+            throw new UsageException(args.Length == 0 ? "name a benchmark: operator or lab" : $"unknown benchmark '{args[0]}'");
         }
 
         var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--json" }, new HashSet<string> { "--help" });

@@ -21,14 +21,15 @@ try
     {
         "sim" => SimCommand.Run(args[1..]),
         "crds" => CrdsCommand.Run(args[1..]),
-        "bench" => await BenchCommand.RunAsync(args[1..]),
+        "bench" when OperatingSystem.IsLinux() => await BenchCommand.RunAsync(args[1..]),
+        "bench" => throw new UsageException("the benchmarks run a local kube-apiserver and network namespaces: Linux only"),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }
 catch (UsageException e)
 {
     Console.Error.WriteLine($"re6st {args[0]}: {e.Message}");
-    Console.Error.WriteLine(args[0] switch { "sim" => SimCommand.Usage, "bench" => BenchCommand.Usage, _ => usage });
+    Console.Error.WriteLine(args[0] switch { "sim" => SimCommand.Usage, "bench" when OperatingSystem.IsLinux() => BenchCommand.Usage, _ => usage });
     return 2;
 }
 catch (InvalidSpecException e)

@@ -35,6 +35,7 @@ public sealed class HostAgent : IAsyncDisposable
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
     private ArrowProber? _prober;
     private Announcements? _announcements;
+    private ArrowJournal? _journal;
     private HostTunnels? _tunnels;
     private BabelDrain? _drain;
     private BabeldProcess? _babeld;
@@ -106,12 +107,68 @@ public sealed class HostAgent : IAsyncDisposable
             _view.HelloInterval);
         var configPath = Path.Combine(_options.StateDirectory, "babeld.conf");
         BabelConfigFile.Write(configPath, config);
+        _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
+        await AdoptAsync(configPath, cancellationToken).ConfigureAwait(false);
         _babeld = new BabeldProcess(BabeldOptions.For(configPath, config) with { NetworkNamespace = _shell.Netns }, _time, _log);
         _babeld.Start();
         _control = new BabelControlClient(socket, _time, _log);
         _control.Start();
         _nextPeriod = _time.GetUtcNow() + _view.Policy.RefreshPeriod;
         await PublishAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a restart: the tunnels the journal lists and that still run are adopted as they were
+    /// (draining ones keep draining); any other arrow interface of this host is removed. A babeld
+    /// the previous run left is stopped: the new one reads the same configuration.
+    /// </summary>
+    private async Task AdoptAsync(string configPath, CancellationToken cancellationToken)
+    {
+        var stale = $"babeld -c {configPath}";
+        if ((await _shell.RunAsync("pkill", ["-TERM", "-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+        {
+            var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
+            while ((await _shell.RunAsync("pgrep", ["-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0 && _time.GetUtcNow() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _shell.RunAsync("pkill", ["-KILL", "-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false);
+            _log($"{Node}: stopped the babeld a previous run left");
+        }
+
+        var names = Enumerable.Range(0, _memberships.Length).SelectMany(_pool!.NamesOf).ToHashSet(StringComparer.Ordinal);
+        var live = await _tunnels!.AdoptAsync(_options.InterfacePrefix, names, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        foreach (var entry in _journal!.Read())
+        {
+            if (live.GetValueOrDefault(entry.Interface) != entry.Technology || Array.IndexOf(_memberships, entry.SubMesh) < 0 || _pool!.Take(entry.Interface) is not { } slot)
+            {
+                continue;
+            }
+
+            var record = new ArrowRecord(entry.Id, slot, entry.Peer, entry.SubMesh, entry.Technology, entry.Initiated, entry.Created)
+            {
+                State = entry.State,
+                DrainStartedAt = entry.DrainStartedAt,
+            };
+            if (record.State == ArrowState.Draining)
+            {
+                await _drain!.StartAsync(record.Interface, cancellationToken).ConfigureAwait(false);
+            }
+
+            await TrackAsync(record, cancellationToken).ConfigureAwait(false);
+            Count("adopted");
+            Metrics.Adopted(Technology(record.Technology));
+            _log($"{Node}: adopted {record.Interface} to {record.Peer} ({record.Technology}, {(record.Initiated ? "initiated" : "accepted")})");
+        }
+
+        var adopted = Arrows.Select(a => a.Interface).ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, technology) in live.Where(l => !adopted.Contains(l.Key)))
+        {
+            _log($"{Node}: removing {name}, left by a previous run and not in its journal");
+            await _tunnels.DeleteAsync(name, technology, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -461,6 +518,7 @@ public sealed class HostAgent : IAsyncDisposable
         var all = Arrows;
         var babel = Babel;
         Metrics.Observe(all, babel, BabeldRestarts, i => _prober?.Read(i));
+        _journal?.Write(all);
         var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
         var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
         var status = new PeerStatus(Node, _options.Underlay, _tunnels!.WireGuardKey, initiated)
@@ -468,6 +526,7 @@ public sealed class HostAgent : IAsyncDisposable
             Accepted = accepted,
             OpenVpnFingerprint = _tunnels.OpenVpnFingerprint,
             Technologies = _tunnels.Available,
+            Routes = babel.Connected ? babel.InstalledRouteCount : null,
         };
         return _source.PublishAsync(status, cancellationToken);
     }

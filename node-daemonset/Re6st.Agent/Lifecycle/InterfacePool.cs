@@ -43,6 +43,21 @@ public sealed class InterfacePool
         return slot;
     }
 
+    /// <summary>Takes the slot of an existing interface (an arrow adopted after a restart); null when it is not a free name of this pool.</summary>
+    public Slot? Take(string interfaceName)
+    {
+        foreach (var free in _free)
+        {
+            if (free.FirstOrDefault(s => s.Interface == interfaceName) is { } slot)
+            {
+                free.Remove(slot);
+                return slot;
+            }
+        }
+
+        return null;
+    }
+
     public void Return(Slot slot)
     {
         ArgumentNullException.ThrowIfNull(slot);

@@ -43,6 +43,9 @@ public sealed record PeerStatus(
 
     /// <summary>The technologies the host found it can run (null: not published, assume what the operator says).</summary>
     public TunnelTechnology? Technologies { get; init; }
+
+    /// <summary>The size of the host's routing table (installed routes).</summary>
+    public int? Routes { get; init; }
 }
 
 /// <summary>

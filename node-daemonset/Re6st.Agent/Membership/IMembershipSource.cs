@@ -2,7 +2,8 @@ namespace Re6st.Agent.Membership;
 
 /// <summary>
 /// Where a host learns its plan and its peers, and publishes its own status. The lab and the tests
-/// use <see cref="DirectoryMembershipSource"/>; in a cluster the agent reads MeshNode objects.
+/// use <see cref="DirectoryMembershipSource"/>; in a cluster the agent reads MeshNode objects
+/// through <see cref="MeshNodeMembershipSource"/>.
 /// </summary>
 public interface IMembershipSource
 {

@@ -18,6 +18,7 @@ public sealed class AgentMetrics
     private readonly Counter _created;
     private readonly Counter _destroyed;
     private readonly Counter _accepted;
+    private readonly Counter _adopted;
     private readonly Counter _rejected;
     private readonly Counter _spared;
     private readonly Counter _drainsStarted;
@@ -42,6 +43,7 @@ public sealed class AgentMetrics
         _created = f.CreateCounter("re6st_arrows_created_total", "Arrows this host initiated, by the selection step that chose the peer (random, bootstrap, preferred, small-mesh).", "reason", "technology");
         _destroyed = f.CreateCounter("re6st_arrows_destroyed_total", "Arrows removed at this host, by reason: random (not in use), drained, forced-after-max-drain, dead (failed its probes), closed-by-peer, peer-left, cut.", "reason", "technology");
         _accepted = f.CreateCounter("re6st_arrows_accepted_total", "Arrows peers opened towards this host and this host accepted.", "technology");
+        _adopted = f.CreateCounter("re6st_arrows_adopted_total", "Arrows a restarted agent took over from its previous run (their tunnels had stayed up).", "technology");
         _rejected = f.CreateCounter("re6st_arrows_rejected_total", "Arrows peers published towards this host that it refused, by reason (not-a-member, technology).", "reason");
         _spared = f.CreateCounter("re6st_arrows_spared_total", "Arrows the destruction draw picked but an exception kept (most-used).", "reason");
         _drainsStarted = f.CreateCounter("re6st_drains_started_total", "Arrows in use that started draining (routes moved away through Babel before the cut).");
@@ -67,6 +69,8 @@ public sealed class AgentMetrics
     public void Destroyed(string reason, string technology) => _destroyed.WithLabels(reason, technology).Inc();
 
     public void Accepted(string technology) => _accepted.WithLabels(technology).Inc();
+
+    public void Adopted(string technology) => _adopted.WithLabels(technology).Inc();
 
     public void Rejected(string reason) => _rejected.WithLabels(reason).Inc();
 

@@ -64,6 +64,32 @@ public sealed class HostTunnels : IAsyncDisposable
     public static string? PeerIdentity(TunnelTechnology technology, string wireGuardKey, string? openVpnFingerprint) =>
         technology == TunnelTechnology.OpenVpn ? openVpnFingerprint : wireGuardKey;
 
+    /// <summary>
+    /// Takes over the arrow interfaces a previous run left (<paramref name="names"/>: every name the
+    /// host's pools may use, all starting with <paramref name="prefix"/>), with the technology of
+    /// each. OpenVPN's are known by their pid files; the rest are WireGuard's.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, TunnelTechnology>> AdoptAsync(string prefix, IReadOnlySet<string> names, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var found = new Dictionary<string, TunnelTechnology>(StringComparer.Ordinal);
+        if (_openVpn is not null)
+        {
+            // Only pool names are arrows; anything else is not this agent's to keep.
+            foreach (var name in await _openVpn.AdoptAsync(prefix, cancellationToken, names.Contains).ConfigureAwait(false))
+            {
+                found[name] = TunnelTechnology.OpenVpn;
+            }
+        }
+
+        foreach (var name in await _wireGuard.AdoptAsync(prefix, cancellationToken, n => names.Contains(n) && !found.ContainsKey(n)).ConfigureAwait(false))
+        {
+            found[name] = TunnelTechnology.WireGuard;
+        }
+
+        return found;
+    }
+
     /// <summary>Clean shutdown: every arrow interface of every driver goes.</summary>
     public async Task RemoveAllAsync(CancellationToken cancellationToken)
     {

@@ -139,7 +139,8 @@ public sealed partial class OpenVpnDriver : ITunnelDriver
     /// Takes over arrow interfaces left by a previous run of the agent: those whose openvpn still runs
     /// (an OpenVPN device never outlives its process, so there is nothing else to take over).
     /// </summary>
-    public async Task<IReadOnlyList<string>> AdoptAsync(string prefix, CancellationToken cancellationToken)
+    /// <param name="accept">Which of the prefix's interfaces are arrows (null: all).</param>
+    public async Task<IReadOnlyList<string>> AdoptAsync(string prefix, CancellationToken cancellationToken, Func<string, bool>? accept = null)
     {
         var output = await _shell.RunCheckedAsync("ip", ["-o", "link", "show"], cancellationToken).ConfigureAwait(false);
         var adopted = new List<string>();
@@ -147,6 +148,7 @@ public sealed partial class OpenVpnDriver : ITunnelDriver
         {
             var name = line.Split(':', 3)[1].Trim().Split('@')[0];
             if (name.StartsWith(prefix, StringComparison.Ordinal)
+                && accept?.Invoke(name) != false
                 && OpenVpnArguments.IsValidInterfaceName(name)
                 && OwnerOf(name, FilesOf(name).PidFile) is not null
                 && _tunnels.TryAdd(name, null))

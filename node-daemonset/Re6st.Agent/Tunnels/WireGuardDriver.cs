@@ -15,14 +15,16 @@ public sealed class WireGuardDriver : ITunnelDriver
 {
     private readonly HostShell _shell;
     private readonly string _keyFile;
+    private readonly string _stateDirectory;
     private readonly ConcurrentDictionary<string, Process?> _tunnels = new(StringComparer.Ordinal);
 
     private readonly Action<string>? _log;
 
-    private WireGuardDriver(HostShell shell, string keyFile, bool kernel, Action<string>? log)
+    private WireGuardDriver(HostShell shell, string keyFile, string stateDirectory, bool kernel, Action<string>? log)
     {
         _shell = shell;
         _keyFile = keyFile;
+        _stateDirectory = stateDirectory;
         IsKernel = kernel;
         _log = log;
     }
@@ -60,7 +62,7 @@ public sealed class WireGuardDriver : ITunnelDriver
             throw new HostCommandException("no WireGuard on this host: the kernel has no wireguard module and wireguard-go is not installed");
         }
 
-        return new WireGuardDriver(shell, keyFile, kernel, log);
+        return new WireGuardDriver(shell, keyFile, stateDirectory, kernel, log);
     }
 
     public async Task CreateAsync(TunnelSpec spec, CancellationToken cancellationToken)
@@ -82,12 +84,9 @@ public sealed class WireGuardDriver : ITunnelDriver
             {
                 // CAVEAT: wireguard-go must stay in the foreground so its PID is ours to stop; its
                 // UAPI socket lives in the machine-wide /var/run/wireguard, so names are machine-wide.
-                process = _shell.Start("wireguard-go", [spec.Interface], new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" }, redirect: true);
-                var name = spec.Interface;
-                process.OutputDataReceived += (_, e) => Forward(name, e.Data);
-                process.ErrorDataReceived += (_, e) => Forward(name, e.Data);
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
+                // Its output goes to a file, not to a pipe of the agent: a Go program writing to a
+                // broken pipe dies of SIGPIPE, and the tunnel must outlive an agent that crashed.
+                process = _shell.Start("sh", ["-c", "exec wireguard-go \"$0\" >>\"$1\" 2>&1", spec.Interface, LogFile(spec.Interface)], new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" }, redirect: false);
                 _tunnels[spec.Interface] = process;
                 await WaitForInterfaceAsync(spec.Interface, process, cancellationToken).ConfigureAwait(false);
             }
@@ -136,7 +135,7 @@ public sealed class WireGuardDriver : ITunnelDriver
                 }
                 catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
                 {
-                    // CAVEAT: it must be dead before Dispose, which waits for its output pipe to close.
+                    _log?.Invoke($"wireguard-go {interfaceName} ignored SIGTERM: killing it");
                     await KillAsync(process).ConfigureAwait(false);
                 }
                 finally
@@ -160,7 +159,24 @@ public sealed class WireGuardDriver : ITunnelDriver
         }
 
         await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
+        File.Delete(LogFile(interfaceName));
     }
+
+    /// <summary>The last lines wireguard-go logged for an arrow (handshake failures, TUN errors).</summary>
+    public async Task<IReadOnlyList<string>> LastLogLinesAsync(string interfaceName, int count, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var lines = await File.ReadAllLinesAsync(LogFile(interfaceName), cancellationToken).ConfigureAwait(false);
+            return [.. lines.Where(l => l.Length > 0).TakeLast(count)];
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    private string LogFile(string interfaceName) => Path.Combine(_stateDirectory, $"wireguard-go.{interfaceName}.log");
 
     private static async Task KillAsync(Process process)
     {
@@ -177,14 +193,15 @@ public sealed class WireGuardDriver : ITunnelDriver
     }
 
     /// <summary>Takes over arrow interfaces left by a previous run of the agent (their wireguard-go keeps running).</summary>
-    public async Task<IReadOnlyList<string>> AdoptAsync(string prefix, CancellationToken cancellationToken)
+    /// <param name="accept">Which of the prefix's interfaces are arrows of this driver (not another driver's, not another tool's).</param>
+    public async Task<IReadOnlyList<string>> AdoptAsync(string prefix, CancellationToken cancellationToken, Func<string, bool>? accept = null)
     {
         var output = await _shell.RunCheckedAsync("ip", ["-o", "link", "show"], cancellationToken).ConfigureAwait(false);
         var adopted = new List<string>();
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var name = line.Split(':', 3)[1].Trim().Split('@')[0];
-            if (name.StartsWith(prefix, StringComparison.Ordinal) && _tunnels.TryAdd(name, null))
+            if (name.StartsWith(prefix, StringComparison.Ordinal) && accept?.Invoke(name) != false && _tunnels.TryAdd(name, null))
             {
                 adopted.Add(name);
             }
@@ -214,14 +231,6 @@ public sealed class WireGuardDriver : ITunnelDriver
         return ValueTask.CompletedTask;
     }
 
-    private void Forward(string name, string? line)
-    {
-        if (line is not null)
-        {
-            _log?.Invoke($"wireguard-go {name}: {line}");
-        }
-    }
-
     private async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken) =>
         (await _shell.RunAsync("ip", ["link", "show", name], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0;
 
@@ -232,7 +241,8 @@ public sealed class WireGuardDriver : ITunnelDriver
         {
             if (process.HasExited)
             {
-                throw new HostCommandException($"wireguard-go {name} exited with {process.ExitCode} before creating the interface");
+                var said = File.Exists(LogFile(name)) ? string.Join(" | ", File.ReadLines(LogFile(name)).TakeLast(3)) : "";
+                throw new HostCommandException($"wireguard-go {name} exited with {process.ExitCode} before creating the interface: {said}");
             }
 
             if (await ExistsAsync(name, cancellationToken).ConfigureAwait(false))

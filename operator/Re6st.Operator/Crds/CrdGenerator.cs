@@ -31,7 +31,7 @@ public static class CrdGenerator
     /// <summary>File name and YAML text of each CRD, as committed in crds/.</summary>
     public static IReadOnlyList<(string FileName, string Yaml)> Files() =>
         [.. All().Select(crd => ($"{crd.Metadata.Name}.yaml",
-            "# Generated from operator/Re6st.Operator/Resources by `./re6st crds`; do not edit.\n" + KubernetesYaml.Serialize(crd)))];
+            "# Generated from operator/Re6st.Kubernetes/Resources by `./re6st crds`; do not edit.\n" + KubernetesYaml.Serialize(crd)))];
 
     public static V1CustomResourceDefinition Generate(Type type)
     {

@@ -18,7 +18,7 @@ namespace Re6st.Operator.Reconcile;
 /// </summary>
 public sealed class KeySecrets(IKubernetes client, string @namespace, TimeProvider time)
 {
-    public const string SigningAnnotation = "re6st.io/signing-key";
+    public const string SigningAnnotation = Group.SigningKeyAnnotation;
     public static readonly TimeSpan DefaultRotation = TimeSpan.FromHours(720);
 
     public static string NameFor(string mesh) => $"re6st-babel-{mesh}";

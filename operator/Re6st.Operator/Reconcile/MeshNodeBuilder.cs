@@ -20,7 +20,7 @@ public static class MeshNodeBuilder
         };
         foreach (var m in plan.Memberships)
         {
-            labels[Group.SubMeshLabelPrefix + m.SubMesh] = m.Role == MembershipRole.Home ? "home" : "bridge";
+            labels[Group.SubMeshLabelPrefix + m.SubMesh] = m.Role == MembershipRole.Home ? MembershipResource.HomeRole : MembershipResource.BridgeRole;
         }
 
         return new V1Alpha1MeshNode
@@ -34,22 +34,25 @@ public static class MeshNodeBuilder
                 HomeSubMesh = plan.HomeSubMesh,
                 Ipv6Prefix = plan.Ipv6Prefix.ToString(),
                 Ipv4Prefix = plan.Ipv4Prefix?.ToString(),
-                Memberships = [.. plan.Memberships.Select(m => new MembershipResource
-                {
-                    SubMesh = m.SubMesh,
-                    Role = m.Role == MembershipRole.Home ? "home" : "bridge",
-                    BridgeLevel = m.BridgeLevel,
-                    Ipv6Range = m.Ipv6Range.ToString(),
-                    Ipv4Range = m.Ipv4Range?.ToString(),
-                    Announce = [.. m.Announce.Select(a => a.ToString())],
-                    DenyOut = [.. m.DenyOut.Select(f => new RouteFilterResource { Prefix = f.Prefix.ToString(), Match = f.Match == FilterMatch.Exact ? "exact" : "moreSpecific" })],
-                })],
+                Memberships = [.. plan.Memberships.Select(MembershipResource.FromCore)],
                 Policy = policy,
-                Technologies = [.. new[] { TunnelTechnology.WireGuard, TunnelTechnology.OpenVpn }
-                    .Where(t => node.Technologies.HasFlag(t))
-                    .Select(t => t == TunnelTechnology.WireGuard ? TechnologyName.WireGuard : TechnologyName.OpenVpn)],
+                Technologies = TechnologyNames.FromCore(node.Technologies),
+                Capacity = node.Capacity,
+                NodeLabels = SelectedLabels(node, policy),
                 Babel = new MeshNodeBabel { HelloInterval = GoDuration.Format(helloInterval), KeySecret = keySecret },
             },
         };
+    }
+
+    /// <summary>
+    /// Only the labels the policy's selectors read: peers match this host against them, and a
+    /// label nothing selects on must not rewrite every MeshNode of the mesh when it changes.
+    /// </summary>
+    private static Dictionary<string, string>? SelectedLabels(NodeInfo node, PolicySpecResource policy)
+    {
+        var labels = policy.SelectorKeys()
+            .Where(node.Labels.ContainsKey)
+            .ToDictionary(k => k, k => node.Labels[k], StringComparer.Ordinal);
+        return labels.Count > 0 ? labels : null;
     }
 }

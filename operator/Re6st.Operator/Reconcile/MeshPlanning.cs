@@ -49,7 +49,7 @@ public static class MeshPlanning
         }
 
         var technologies = spec.Technologies is { Count: > 0 } list
-            ? list.Aggregate(TunnelTechnology.None, (t, name) => t | (name == TechnologyName.WireGuard ? TunnelTechnology.WireGuard : TunnelTechnology.OpenVpn))
+            ? list.ToCore()
             : TunnelTechnology.All;
 
         var policyName = spec.PolicyRef ?? V1Alpha1RandomizationPolicy.DefaultName;

@@ -13,23 +13,20 @@ public sealed class Caches
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(logs);
         var log = logs.CreateLogger("re6st.informer");
-        Meshes = Custom<V1Alpha1Mesh>(client, V1Alpha1Mesh.Plural, null, log, time);
-        Policies = Custom<V1Alpha1RandomizationPolicy>(client, V1Alpha1RandomizationPolicy.Plural, null, log, time);
-        MeshNodes = Custom<V1Alpha1MeshNode>(client, V1Alpha1MeshNode.Plural, Group.MeshLabel, log, time);
+        Meshes = Informers.Custom<V1Alpha1Mesh>(client, V1Alpha1Mesh.Plural, null, null, log, time);
+        Policies = Informers.Custom<V1Alpha1RandomizationPolicy>(client, V1Alpha1RandomizationPolicy.Plural, null, null, log, time);
+        MeshNodes = Informers.Custom<V1Alpha1MeshNode>(client, V1Alpha1MeshNode.Plural, Group.MeshLabel, null, log, time);
         Nodes = new Informer<V1Node, V1NodeList>(
             "nodes",
             (watch, version, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(
                 allowWatchBookmarks: watch ? true : null,
                 resourceVersion: version,
-                timeoutSeconds: watch ? WatchSeconds : null,
+                timeoutSeconds: watch ? Informers.WatchSeconds : null,
                 watch: watch,
                 cancellationToken: ct),
             log,
             time);
     }
-
-    /// <summary>The server ends each watch after this long; the informer resumes from the last version.</summary>
-    public const int WatchSeconds = 300;
 
     public Informer<V1Alpha1Mesh, ResourceList<V1Alpha1Mesh>> Meshes { get; }
 
@@ -50,21 +47,4 @@ public sealed class Caches
 
     public List<V1Alpha1MeshNode> MeshNodesOf(string mesh) =>
         [.. MeshNodes.Items.Where(m => m.Metadata.Labels is { } l && l.TryGetValue(Group.MeshLabel, out var v) && v == mesh)];
-
-    private static Informer<T, ResourceList<T>> Custom<T>(IKubernetes client, string plural, string? labelSelector, ILogger log, TimeProvider time)
-        where T : class, IKubernetesObject<V1ObjectMeta> =>
-        new(
-            plural,
-            (watch, version, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<ResourceList<T>>(
-                Group.Name,
-                Group.Version,
-                plural,
-                allowWatchBookmarks: watch ? true : null,
-                labelSelector: labelSelector,
-                resourceVersion: version,
-                timeoutSeconds: watch ? WatchSeconds : null,
-                watch: watch,
-                cancellationToken: ct),
-            log,
-            time);
 }

@@ -1,5 +1,5 @@
 using Re6st.Agent.Babel;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Xunit.Abstractions;
 
 namespace Re6st.Agent.Tests.Babel;
@@ -12,7 +12,7 @@ public sealed class BabelHmacTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task SpeakersWithoutTheKeyOrWithAWrongOne_GetNoAdjacency_AndNoneOfTheirRoutesIsInstalled()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         var x = await lab.AddHostAsync("x");

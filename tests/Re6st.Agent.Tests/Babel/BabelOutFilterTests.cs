@@ -1,5 +1,5 @@
 using Re6st.Agent.Babel;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Re6st.Core.Addressing;
 using Re6st.Core.Planning;
 using Xunit.Abstractions;
@@ -13,7 +13,7 @@ public sealed class BabelOutFilterTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task PrefixesDeniedByTheMembershipOutFilters_AreNotLearnedByThePeer_WhileAllowedOnesAre()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         var (ab, ba) = await lab.LinkAsync(a, b);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Re6st.Agent.Babel;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Xunit.Abstractions;
 
 namespace Re6st.Agent.Tests.Babel;
@@ -78,7 +78,7 @@ public sealed class BabeldProcessTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task KillNine_BabeldIsRestartedOnce_RoutesComeBack_AndTheClientReconnects()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         var (ab, ba) = await lab.LinkAsync(a, b);
@@ -113,7 +113,7 @@ public sealed class BabeldProcessTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task Dispose_LeavesNoBabeldNoSocketAndNoNamespaceOfTheRun_AndBabeldRetractsItsKernelRoutes()
     {
-        var lab = await NetnsLab.CreateAsync(output);
+        var lab = await NetnsLab.CreateAsync(output.WriteLine);
         int[] pids;
         string[] sockets;
         LabHost a;

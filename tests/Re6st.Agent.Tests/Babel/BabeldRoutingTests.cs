@@ -1,5 +1,5 @@
 using Re6st.Agent.Babel;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Xunit.Abstractions;
 
 namespace Re6st.Agent.Tests.Babel;
@@ -10,7 +10,7 @@ public sealed class BabeldRoutingTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task ThreeHostsInALine_FarPrefixIsInstalledViaTheMiddleHost_AndPingsCrossIt()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         var c = await lab.AddHostAsync("c");
@@ -61,7 +61,7 @@ public sealed class BabeldRoutingTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task InterfaceDeclaredBeforeItExists_IsReportedDown_ThenComesUpAndPeersWhenCreated()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         var ab = lab.InterfaceName(a, b);
@@ -84,7 +84,7 @@ public sealed class BabeldRoutingTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task ControlRequests_AreAnsweredInOrderDuringTheMonitorStream_AndFlushInterfaceDropsItsRoutesAtOnce()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         var (ab, ba) = await lab.LinkAsync(a, b);

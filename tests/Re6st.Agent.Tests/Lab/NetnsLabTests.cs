@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Xunit.Abstractions;
 
+using Re6st.Lab.Netns;
+
 namespace Re6st.Agent.Tests.Lab;
 
 // Alone: the debris it plants would otherwise be swept by labs of tests running alongside.
@@ -28,7 +30,7 @@ public sealed class NetnsLabTests(ITestOutputHelper output)
             await File.WriteAllTextAsync($"/run/re6st-lab/{live}/owner", NetnsLab.OwnerLine());
             await Command.RunAsync("ip", ["netns", "add", $"{live}-z"]);
 
-            await using (var lab = await NetnsLab.CreateAsync(output))
+            await using (var lab = await NetnsLab.CreateAsync(output.WriteLine))
             {
                 var namespaces = await NetnsLab.NamespacesAsync();
                 Assert.DoesNotContain($"{dead}-z", namespaces);
@@ -54,7 +56,7 @@ public sealed class NetnsLabTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task Dispose_RemovesEveryNamespaceAndFileOfTheRun()
     {
-        var lab = await NetnsLab.CreateAsync(output);
+        var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         var (ab, _) = await lab.LinkAsync(a, b);

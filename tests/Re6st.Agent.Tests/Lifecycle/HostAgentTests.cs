@@ -1,4 +1,5 @@
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Agents;
+using Re6st.Lab.Netns;
 using Re6st.Core.Policy;
 using Xunit.Abstractions;
 
@@ -9,7 +10,7 @@ public sealed class HostAgentTests(ITestOutputHelper output)
     [Fact]
     public async Task EightHosts_OnOneUnderlay_ConvergeOverRandomArrows_AndEveryPairPings()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var policy = new RandomizationPolicySpec { ArrowsPerNode = 3, SmallMeshSize = 0, RefreshPeriod = "10m" };
         await using (var mesh = await AgentMesh.StartAsync(lab, 8, policy, seed: 7))
         {

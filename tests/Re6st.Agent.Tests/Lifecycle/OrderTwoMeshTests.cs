@@ -1,5 +1,6 @@
 using Re6st.Agent.Lifecycle;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Agents;
+using Re6st.Lab.Netns;
 using Re6st.Core.Addressing;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
@@ -39,7 +40,7 @@ public sealed class OrderTwoMeshTests(ITestOutputHelper output)
         var members = leaves.ToDictionary(leaf => leaf, leaf => plans.Where(p => !p.IsBridge && p.HomeSubMesh == tree.IdOf(leaf)).Select(p => p.Name).ToList());
         Assert.All(leaves, leaf => Assert.True(members[leaf].Count >= 2, $"sub-mesh {tree.IdOf(leaf)} has {members[leaf].Count} plain member(s)"));
 
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         lab.Log($"sub-meshes: {string.Join("; ", leaves.Select(l => $"{tree.IdOf(l)} {tree.Ipv6RangeOf(l)} {tree.Ipv4RangeOf(l)}: {string.Join(",", plan.HomeMembers(l).ToArray().Select(i => plan.Nodes[i].Name))}"))}; bridges: {string.Join(", ", bridges)}");
         await using var mesh = await AgentMesh.StartAsync(lab, plans, Policy, seed: 11);
 

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Lifecycle;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Agents;
+using Re6st.Lab.Netns;
 using Re6st.Core.Addressing;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
@@ -34,7 +35,7 @@ public sealed class RogueSpeakerTests(ITestOutputHelper output)
         plans[plans.IndexOf(rogue)] = rogue with { Memberships = [rogue.Memberships[0] with { Announce = [.. rogue.Memberships[0].Announce, .. bogus] }] };
         var otherKey = new Dictionary<string, BabelKey> { [Rogue] = BabelKey.FromBytes(AgentMesh.KeyId, RandomNumberGenerator.GetBytes(32)) };
 
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         await using var mesh = await AgentMesh.StartAsync(lab, plans, Policy, seed: 13, otherKey);
 
         // A plain babeld without any key on the underlay, announcing its prefixes and a default route.

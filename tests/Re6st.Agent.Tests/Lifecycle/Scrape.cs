@@ -4,7 +4,8 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Metrics;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Agents;
+using Re6st.Lab.Netns;
 
 namespace Re6st.Agent.Tests.Lifecycle;
 

@@ -1,4 +1,5 @@
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Agents;
+using Re6st.Lab.Netns;
 using Re6st.Core.Policy;
 using Xunit.Abstractions;
 
@@ -11,7 +12,7 @@ public sealed class TechnologyRuleTests(ITestOutputHelper output)
     [Fact]
     public async Task HostsBehindAFirewallThatDropsOpenVpn_GetOnlyWireGuardArrows_AndTheMeshStaysConnected()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var policy = new RandomizationPolicySpec
         {
             ArrowsPerNode = 3,

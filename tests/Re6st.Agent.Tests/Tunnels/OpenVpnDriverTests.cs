@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Re6st.Agent.Host;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Re6st.Agent.Tunnels;
 using Re6st.Core.Policy;
 using Xunit.Abstractions;
@@ -19,7 +19,7 @@ public sealed class OpenVpnDriverTests(ITestOutputHelper output)
     [Fact]
     public async Task Arrow_BetweenTwoHosts_CarriesLinkLocalTraffic_AndDeletingItLeavesNothing()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var (a, b) = await TwoLinkedHostsAsync(lab);
         var identityA = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("a-id"), "a", CancellationToken.None);
         var identityB = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("b-id"), "b", CancellationToken.None);
@@ -69,7 +69,7 @@ public sealed class OpenVpnDriverTests(ITestOutputHelper output)
     [Fact]
     public async Task PeerWithAnotherCertificate_ThanThePinnedOne_GetsNoTunnel()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var (a, b) = await TwoLinkedHostsAsync(lab);
 
         // A pins B; an impostor at B's address pins A (A's fingerprint is public). Sorted so that A
@@ -126,7 +126,7 @@ public sealed class OpenVpnDriverTests(ITestOutputHelper output)
     [Fact]
     public async Task AgentRestart_AdoptsItsTunnels_InsteadOfCuttingThem()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var (a, b) = await TwoLinkedHostsAsync(lab);
         var identityA = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("a-id"), "a", CancellationToken.None);
         var identityB = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("b-id"), "b", CancellationToken.None);
@@ -173,7 +173,7 @@ public sealed class OpenVpnDriverTests(ITestOutputHelper output)
     [Fact]
     public async Task CreateAsync_ListenPortTaken_FailsWithOpenVpnsOwnWords_AndLeavesNoInterface()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var identity = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("a-id"), "a", CancellationToken.None);
         var peer = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("p-id"), "p", CancellationToken.None);
@@ -200,7 +200,7 @@ public sealed class OpenVpnDriverTests(ITestOutputHelper output)
     [Fact]
     public async Task CreateAsync_OpenVpnRefusesToStart_SaysWhy_AndLeavesNoInterface()
     {
-        await using var lab = await NetnsLab.CreateAsync(output);
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var a = await lab.AddHostAsync("a");
         var identity = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("a-id"), "a", CancellationToken.None);
         var peer = await OpenVpnIdentity.LoadOrCreateAsync(lab.PathFor("p-id"), "p", CancellationToken.None);
@@ -247,7 +247,7 @@ public sealed class OpenVpnDriverTests(ITestOutputHelper output)
     }
 
     // -c, not -w: ping -w gives up at the first "unreachable".
-    private static Task<Lab.CommandResult> PingAsync(NetnsLab lab, LabHost from, string device, string to, int count, string wait = "1") =>
+    private static Task<Re6st.Lab.Netns.CommandResult> PingAsync(NetnsLab lab, LabHost from, string device, string to, int count, string wait = "1") =>
         Command.RunAsync(
             "ip",
             ["netns", "exec", from.Namespace, "ping", "-6", "-n", "-q", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", wait, $"{to}%{device}"],

@@ -1,4 +1,4 @@
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Re6st.Agent.Tunnels;
 
 namespace Re6st.Agent.Tests.Tunnels;

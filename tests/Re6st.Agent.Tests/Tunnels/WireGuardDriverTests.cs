@@ -1,6 +1,6 @@
 using System.Net;
 using Re6st.Agent.Host;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Re6st.Agent.Tunnels;
 using Re6st.Core.Policy;
 

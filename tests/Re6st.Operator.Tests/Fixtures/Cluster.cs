@@ -60,8 +60,8 @@ public sealed class Cluster(ApiServer server)
     public Task DeleteMeshAsync(string name) =>
         Admin.CustomObjects.DeleteClusterCustomObjectAsync(Group.Name, Group.Version, V1Alpha1Mesh.Plural, name);
 
-    /// <summary>Polls until <paramref name="check"/> holds; on timeout fails with what was last seen.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> check, TimeSpan timeout, string what, MemoryLogger? log = null)
+    /// <summary>Polls until <paramref name="check"/> holds; on timeout fails with what was last seen (as JSON, or as <paramref name="describe"/> says).</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> check, TimeSpan timeout, string what, MemoryLogger? log = null, Func<T, string>? describe = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         T last;
@@ -77,7 +77,7 @@ public sealed class Cluster(ApiServer server)
         }
         while (DateTime.UtcNow < deadline);
 
-        throw new TimeoutException($"{what}: not true within {timeout.TotalSeconds:F0} s; last seen: {KubernetesJson.Serialize(last)}"
+        throw new TimeoutException($"{what}: not true within {timeout.TotalSeconds:F0} s; last seen: {(describe is null ? KubernetesJson.Serialize(last) : describe(last))}"
             + (log is null ? "" : "\noperator log:\n" + log.Tail()));
     }
 

@@ -4,7 +4,7 @@ using Re6st.Agent.Babel;
 using Re6st.Agent.Lifecycle;
 using Re6st.Core.Policy;
 
-namespace Re6st.Agent.Program;
+namespace Re6st.Agent;
 
 /// <summary>
 /// The agent's command line, with defaults from the environment a DaemonSet pod gets through the
@@ -16,13 +16,12 @@ public sealed record AgentCommandLine
         usage: re6st-agent --node NAME --underlay ADDRESS [--mesh NAME]
                            (--kubeconfig FILE | --in-cluster | --membership-dir DIR --babel-key-file FILE)
                            [--state-dir DIR] [--netns NAME] [--metrics HOST:PORT] [--interface-prefix P]
-                           [--technologies wireguard,openvpn] [--pool-size N] [--keep-tunnels-on-exit]
+                           [--technologies wireguard,openvpn] [--pool-size N]
           --node          this host's name (default: $NODE_NAME)
           --underlay      the address peers reach this host at (default: $HOST_IP)
           --mesh          the mesh this agent serves (default: $RE6ST_MESH, else "default")
           --metrics       where Prometheus scrapes (default 0.0.0.0:9652; "off" to disable)
           --netns         run the host's network commands in this network namespace (the lab)
-          --keep-tunnels-on-exit  leave arrows and babeld's routes up on SIGTERM (an upgrade adopts them)
         """;
 
     public required AgentOptions Agent { get; init; }
@@ -40,8 +39,6 @@ public sealed record AgentCommandLine
     /// <summary>Host and port of the metrics endpoint; null when disabled.</summary>
     public (string Host, int Port)? Metrics { get; init; } = ("+", 9652);
 
-    public bool KeepTunnelsOnExit { get; init; }
-
     public static AgentCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -49,7 +46,7 @@ public sealed record AgentCommandLine
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
         string[] valued = ["--node", "--underlay", "--mesh", "--kubeconfig", "--membership-dir", "--babel-key-file", "--state-dir", "--netns", "--metrics", "--interface-prefix", "--technologies", "--pool-size"];
-        string[] switches = ["--in-cluster", "--keep-tunnels-on-exit"];
+        string[] switches = ["--in-cluster"];
         for (var i = 0; i < args.Count; i++)
         {
             if (switches.Contains(args[i]))
@@ -119,7 +116,6 @@ public sealed record AgentCommandLine
             BabelKeyFile = Value("--babel-key-file"),
             Netns = Value("--netns"),
             Metrics = ParseMetrics(Value("--metrics", "RE6ST_METRICS")),
-            KeepTunnelsOnExit = flags.Contains("--keep-tunnels-on-exit"),
         };
     }
 

@@ -1,6 +1,6 @@
 using Re6st.Agent.Babel;
 
-namespace Re6st.Agent.Tests.Lab;
+namespace Re6st.Lab.Netns;
 
 /// <summary>The production babeld supervisor and control client, for one lab host.</summary>
 public sealed class LabBabeld : IAsyncDisposable

@@ -1,4 +1,4 @@
-namespace Re6st.Agent.Tests.Lab;
+namespace Re6st.Lab.Netns;
 
 public sealed record CommandResult(string Command, int ExitCode, string Output, string Error)
 {

@@ -12,6 +12,9 @@ public sealed class LabelSelectorResource
     [JsonPropertyName("matchExpressions")]
     public List<LabelRequirementResource>? MatchExpressions { get; set; }
 
+    /// <summary>The label keys this selector reads.</summary>
+    public IEnumerable<string> Keys => (MatchLabels?.Keys ?? Enumerable.Empty<string>()).Concat(MatchExpressions?.Select(e => e.Key) ?? []);
+
     public Core.Policy.LabelSelectorSpec ToCore() => new()
     {
         MatchLabels = MatchLabels,

@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
+using Re6st.Core.Policy;
 
 namespace Re6st.Operator.Resources;
 
@@ -135,6 +136,16 @@ public enum TechnologyName
 
     [JsonStringEnumMemberName("openvpn")]
     OpenVpn,
+}
+
+public static class TechnologyNames
+{
+    public static TunnelTechnology ToCore(this TechnologyName name) => name == TechnologyName.WireGuard ? TunnelTechnology.WireGuard : TunnelTechnology.OpenVpn;
+
+    public static TunnelTechnology ToCore(this IEnumerable<TechnologyName> names) => names.Aggregate(TunnelTechnology.None, (all, name) => all | name.ToCore());
+
+    public static List<TechnologyName> FromCore(TunnelTechnology technologies) =>
+        [.. Enum.GetValues<TechnologyName>().Where(name => technologies.HasFlag(name.ToCore()))];
 }
 
 public sealed class BabelSpec

@@ -1,18 +1,18 @@
 using Re6st.Agent.Membership;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Re6st.Core.Addressing;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 using Re6st.Core.Randomness;
 
-namespace Re6st.Agent.Tests.Lifecycle;
+namespace Re6st.Lab.Agents;
 
 /// <summary>
 /// The operator's part in the lab: node plans (hand-made for one flat mesh, or the core's planner's)
 /// and the plan file each host reads.
 /// </summary>
-internal static class LabOperator
+public static class LabOperator
 {
     private static readonly IpPrefix FlatRange = IpPrefix.Parse("fd5e:6a00::/48");
 

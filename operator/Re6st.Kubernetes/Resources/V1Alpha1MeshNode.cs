@@ -3,6 +3,10 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
+using Re6st.Core.Addressing;
+using Re6st.Core.Arrows;
+using Re6st.Core.Planning;
+using Re6st.Core.Policy;
 
 namespace Re6st.Operator.Resources;
 
@@ -81,8 +85,31 @@ public sealed class MeshNodeSpec
     [JsonPropertyName("technologies")]
     public List<TechnologyName> Technologies { get; set; } = [];
 
+    [Description("The node's weight in bridge elections (its re6st.io/capacity label; default 1).")]
+    [JsonPropertyName("capacity")]
+    public double? Capacity { get; set; }
+
+    [Description("The labels of the Node that the policy's selectors read (preferred subset, technology rules), so peers can match this host.")]
+    [JsonPropertyName("nodeLabels")]
+    public Dictionary<string, string>? NodeLabels { get; set; }
+
     [JsonPropertyName("babel")]
     public MeshNodeBabel Babel { get; set; } = new();
+
+    /// <summary>The plan the operator wrote, back as the core's value (the reverse of building the spec from it).</summary>
+    public NodePlan ToPlan() => new(
+        Node,
+        HomeSubMesh,
+        IpPrefix.Parse(Ipv6Prefix),
+        Ipv4Prefix is null ? null : IpPrefix.Parse(Ipv4Prefix),
+        [.. Memberships.Select(m => m.ToCore())]);
+
+    /// <summary>What the core needs to know of this host as a peer: the technologies it runs, its capacity and the labels selectors read.</summary>
+    public NodeInfo ToNodeInfo() => new(
+        Node,
+        NodeLabels is { Count: > 0 } labels ? new Dictionary<string, string>(labels) : NodeInfo.NoLabels,
+        Capacity ?? 1,
+        Technologies.ToCore());
 }
 
 public sealed class MembershipResource
@@ -112,6 +139,33 @@ public sealed class MembershipResource
     [Description("Babel out-filters on this host's arrows in this sub-mesh.")]
     [JsonPropertyName("denyOut")]
     public List<RouteFilterResource> DenyOut { get; set; } = [];
+
+    public const string HomeRole = "home";
+    public const string BridgeRole = "bridge";
+
+    public static MembershipResource FromCore(MembershipPlan membership)
+    {
+        ArgumentNullException.ThrowIfNull(membership);
+        return new MembershipResource
+        {
+            SubMesh = membership.SubMesh,
+            Role = membership.Role == MembershipRole.Home ? HomeRole : BridgeRole,
+            BridgeLevel = membership.BridgeLevel,
+            Ipv6Range = membership.Ipv6Range.ToString(),
+            Ipv4Range = membership.Ipv4Range?.ToString(),
+            Announce = [.. membership.Announce.Select(a => a.ToString())],
+            DenyOut = [.. membership.DenyOut.Select(RouteFilterResource.FromCore)],
+        };
+    }
+
+    public MembershipPlan ToCore() => new(
+        SubMesh,
+        Role == BridgeRole ? MembershipRole.Bridge : MembershipRole.Home,
+        BridgeLevel,
+        IpPrefix.Parse(Ipv6Range),
+        Ipv4Range is null ? null : IpPrefix.Parse(Ipv4Range),
+        [.. Announce.Select(IpPrefix.Parse)],
+        [.. DenyOut.Select(f => f.ToCore())]);
 }
 
 public sealed class RouteFilterResource
@@ -122,6 +176,14 @@ public sealed class RouteFilterResource
     [AllowedValues("exact", "moreSpecific")]
     [JsonPropertyName("match")]
     public string Match { get; set; } = "exact";
+
+    public static RouteFilterResource FromCore(RouteFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return new RouteFilterResource { Prefix = filter.Prefix.ToString(), Match = filter.Match == FilterMatch.Exact ? "exact" : "moreSpecific" };
+    }
+
+    public RouteFilter ToCore() => new(IpPrefix.Parse(Prefix), Match == "moreSpecific" ? FilterMatch.MoreSpecific : FilterMatch.Exact);
 }
 
 public sealed class MeshNodeBabel
@@ -146,7 +208,15 @@ public sealed class MeshNodeStatus
     [JsonPropertyName("publicKey")]
     public string? PublicKey { get; set; }
 
-    [Description("Underlay endpoints (address:port) other hosts reach this one at.")]
+    [Description("The host's OpenVPN certificate fingerprint (SHA-256), pinned by peers; absent when it runs no OpenVPN.")]
+    [JsonPropertyName("openVpnFingerprint")]
+    public string? OpenVpnFingerprint { get; set; }
+
+    [Description("Tunnel technologies the host's agent found it can run.")]
+    [JsonPropertyName("technologies")]
+    public List<TechnologyName>? Technologies { get; set; }
+
+    [Description("Underlay addresses other hosts reach this one at; the port of each arrow this host opened is in arrows[].port.")]
     [JsonPropertyName("endpoints")]
     public List<string>? Endpoints { get; set; }
 
@@ -161,20 +231,41 @@ public sealed class MeshNodeStatus
     public int? Routes { get; set; }
 }
 
+/// <summary>
+/// One arrow at this host. Its initiator lists it with the port its end listens on (the far end
+/// connects there and accepts it only while it is listed); the far end lists it as accepted, with
+/// the routes it carries there (an arrow is in use while either end routes over it).
+/// </summary>
+
 public sealed class ArrowStatusResource
 {
+    [Description("The arrow's id, given by the host that opened it; both ends know the arrow by it.")]
+    [JsonPropertyName("id")]
+    public string? Id { get; set; }
+
     [JsonPropertyName("peer")]
     public string Peer { get; set; } = "";
 
     [JsonPropertyName("subMesh")]
     public string SubMesh { get; set; } = "";
 
-    [AllowedValues("active", "draining")]
-    [JsonPropertyName("state")]
-    public string State { get; set; } = "active";
+    [Description("True when this host opened the arrow, false when it accepted it from the peer.")]
+    [JsonPropertyName("initiated")]
+    public bool Initiated { get; set; }
 
+    [Range(1, 65535)]
+    [Description("Underlay UDP port this host's end listens on (arrows it opened).")]
+    [JsonPropertyName("port")]
+    public int? Port { get; set; }
+
+    [AllowedValues("active", "draining")]
+    [Description("Draining: routes are moving away before the arrow is destroyed (set by the initiator).")]
+    [JsonPropertyName("state")]
+    public string? State { get; set; }
+
+    [AllowedValues("wireguard", "openvpn")]
     [JsonPropertyName("technology")]
-    public string Technology { get; set; } = "";
+    public string? Technology { get; set; }
 
     [JsonPropertyName("cost")]
     public int? Cost { get; set; }

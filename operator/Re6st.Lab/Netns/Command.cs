@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Re6st.Agent.Tests.Lab;
+namespace Re6st.Lab.Netns;
 
 /// <summary>Runs a short command with a deadline; a command that overstays it is killed.</summary>
-internal static class Command
+public static class Command
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 

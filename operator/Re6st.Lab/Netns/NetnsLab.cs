@@ -3,9 +3,8 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Re6st.Agent.Babel;
 using Re6st.Core.Addressing;
-using Xunit.Abstractions;
 
-namespace Re6st.Agent.Tests.Lab;
+namespace Re6st.Lab.Netns;
 
 /// <summary>
 /// Hosts as network namespaces joined by veth links, for tests with the real babeld. Everything it
@@ -41,7 +40,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
 
     public IReadOnlyList<LabHost> Hosts => _hosts;
 
-    public static async Task<NetnsLab> CreateAsync(ITestOutputHelper? output = null)
+    public static async Task<NetnsLab> CreateAsync(Action<string>? output = null)
     {
         if (!Environment.IsPrivilegedProcess)
         {
@@ -61,7 +60,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
         {
             try
             {
-                output?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+                output?.Invoke($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
             }
             catch (InvalidOperationException)
             {
@@ -333,7 +332,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
     }
 
     /// <summary>What a run's owner file holds: this process's PID and start time.</summary>
-    internal static string OwnerLine() => $"{Environment.ProcessId} {StartTimeOf(Environment.ProcessId)}";
+    public static string OwnerLine() => $"{Environment.ProcessId} {StartTimeOf(Environment.ProcessId)}";
 
     private static bool OwnerAlive(string runId)
     {

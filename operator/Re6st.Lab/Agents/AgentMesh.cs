@@ -4,13 +4,13 @@ using Re6st.Agent.Babel;
 using Re6st.Agent.Host;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Membership;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 using Re6st.Core.Addressing;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 using Re6st.Core.Randomness;
 
-namespace Re6st.Agent.Tests.Lifecycle;
+namespace Re6st.Lab.Agents;
 
 /// <summary>
 /// Hosts on one underlay switch, each running a <see cref="HostAgent"/> in its namespace; the test
@@ -25,6 +25,7 @@ public sealed class AgentMesh : IAsyncDisposable
     private static readonly TimeSpan HelloInterval = TimeSpan.FromSeconds(1);
 
     private readonly List<RunningAgent> _running = [];
+    private readonly List<AgentProcess> _processes = [];
     private readonly Dictionary<string, string> _underlay = new(StringComparer.Ordinal);
     private readonly LabHost _switch;
     private int _disposed;
@@ -39,6 +40,9 @@ public sealed class AgentMesh : IAsyncDisposable
 
     /// <summary>The running agents, in the order of <see cref="Hosts"/>.</summary>
     public IReadOnlyList<HostAgent> Agents => [.. _running.Select(r => r.Agent)];
+
+    /// <summary>The agents that run as processes of their own (<see cref="StartProcessesAsync"/>).</summary>
+    public IReadOnlyList<AgentProcess> Processes => _processes;
 
     /// <summary>The hosts whose agent runs.</summary>
     public IReadOnlyList<LabHost> Hosts => [.. _running.Select(r => r.Host)];
@@ -84,6 +88,36 @@ public sealed class AgentMesh : IAsyncDisposable
         }
 
         await mesh.StartAgentsAsync(list, plans, policy, seed, keys, labels: null);
+        return mesh;
+    }
+
+    /// <summary>
+    /// One flat mesh of hosts a, b, c, ... each with the real agent program as a process of its own
+    /// (what the lab and the footprint figures use); plans, statuses and keys go through files.
+    /// </summary>
+    public static async Task<AgentMesh> StartProcessesAsync(NetnsLab lab, int hosts, RandomizationPolicySpec policy)
+    {
+        var mesh = await CreateAsync(lab);
+        var list = new List<LabHost>();
+        foreach (var name in LabOperator.HostNames(hosts))
+        {
+            list.Add(await mesh.AddUnderlayHostAsync(name));
+        }
+
+        var directory = lab.PathFor("membership");
+        foreach (var file in LabOperator.Files([.. list.Select(LabOperator.FlatPlan)], policy, HelloInterval))
+        {
+            await DirectoryMembershipSource.WritePlanAsync(directory, file, CancellationToken.None);
+        }
+
+        var keyFile = lab.PathFor("babel.keys");
+        await File.WriteAllTextAsync(keyFile, $"{KeyId} {Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))}\n");
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        foreach (var host in list)
+        {
+            mesh._processes.Add(AgentProcess.Start(lab, host, UnderlayAddress(host).ToString(), directory, keyFile, FreePort()));
+        }
+
         return mesh;
     }
 
@@ -159,6 +193,13 @@ public sealed class AgentMesh : IAsyncDisposable
         }
 
         // Every agent stops even when another fails to: its babeld and tunnels must not outlive the test.
+        await Task.WhenAll(_processes.Select(p => p.StopAsync(TimeSpan.FromSeconds(20))));
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        _processes.Clear();
         await Task.WhenAll(_running.Select(r => r.CancelAsync()));
         var errors = new List<Exception>();
         foreach (var running in _running)
@@ -189,6 +230,13 @@ public sealed class AgentMesh : IAsyncDisposable
         await lab.InAsync(switchHost, "ip", "link", "add", "br0", "type", "bridge");
         await lab.InAsync(switchHost, "ip", "link", "set", "br0", "up");
         return lab.Own(new AgentMesh(lab, switchHost));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>A host's address on the underlay switch.</summary>

@@ -1,7 +1,7 @@
 using Re6st.Agent.Lifecycle;
-using Re6st.Agent.Tests.Lab;
+using Re6st.Lab.Netns;
 
-namespace Re6st.Agent.Tests.Lifecycle;
+namespace Re6st.Lab.Agents;
 
 /// <summary>A pair of hosts whose route goes over the arrow between them, with both of its ends.</summary>
 public sealed record DirectArrow(HostAgent From, LabHost Source, ArrowRecord AtSource, HostAgent To, LabHost Destination, ArrowRecord AtDestination)

@@ -18,6 +18,9 @@ public static class Group
     /// </summary>
     public const string SubMeshLabelPrefix = "sub.re6st.io/";
 
+    /// <summary>Annotation of a mesh's Babel key Secret: the id of the key that signs (every key listed is accepted).</summary>
+    public const string SigningKeyAnnotation = "re6st.io/signing-key";
+
     public const string Finalizer = "re6st.io/cleanup";
 
     public const string DurationPattern = @"^[-+]?([0-9]+(\.[0-9]+)?(ns|us|µs|μs|ms|s|m|h))+$|^0$";

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Re6st.Agent.Tests.Lab;
+namespace Re6st.Lab.Netns;
 
 /// <summary>
 /// A continuous ping (20 a second) from one lab host to another, for loss and outage figures: each

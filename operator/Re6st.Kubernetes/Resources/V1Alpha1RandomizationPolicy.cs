@@ -88,6 +88,10 @@ public sealed class PolicySpecResource
     [JsonPropertyName("smallMeshSize")]
     public int? SmallMeshSize { get; set; }
 
+    /// <summary>The node label keys the exceptions' selectors read (preferred subset, technology rules).</summary>
+    public IEnumerable<string> SelectorKeys() =>
+        (Preferred?.Selector?.Keys ?? []).Concat(TechnologyRules?.SelectMany(r => r.DenyWhen?.Keys ?? []) ?? []).Distinct(StringComparer.Ordinal);
+
     public RandomizationPolicySpec ToCore() => new()
     {
         RefreshPeriod = RefreshPeriod,

@@ -1,6 +1,6 @@
 using Re6st.Core.Addressing;
 
-namespace Re6st.Agent.Tests.Lab;
+namespace Re6st.Lab.Netns;
 
 /// <summary>
 /// A host of the lab: a network namespace with its node prefixes announced the way the agent does

@@ -1,0 +1,346 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Re6st.Agent.Babel;
+using Re6st.Core.Policy;
+using Re6st.Operator.Resources;
+using Re6st.Operator.Runtime;
+
+namespace Re6st.Agent.Membership;
+
+/// <summary>
+/// The cluster as one host's membership source in one mesh. It watches this host's MeshNode (the
+/// operator's plan for it), the MeshNodes of each sub-mesh that plan names (by their sub-mesh
+/// label: the peers, and what each publishes in its status) and the mesh's Babel key Secret. Each
+/// watch keeps an in-memory copy, lists again after a disconnect and follows the plan when its
+/// memberships change, so reading on every tick costs no API call. Publishing writes the status
+/// subresource of this host's MeshNode, and only when it differs from what is there.
+/// </summary>
+public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsyncDisposable
+{
+    private readonly IKubernetes _client;
+    private readonly string _mesh;
+    private readonly string _name;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly int _watchSeconds;
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _runs = [];
+    private readonly Watch<V1Alpha1MeshNode, ResourceList<V1Alpha1MeshNode>> _self;
+    private readonly Dictionary<string, Watch<V1Alpha1MeshNode, ResourceList<V1Alpha1MeshNode>>> _subMeshes = new(StringComparer.Ordinal);
+    private (string Reference, Watch<V1Secret, V1SecretList> Watch)? _keys;
+    private (string Json, string? Uid, string? Over)? _written;
+    private long? _readGeneration;
+    private long _writes;
+    private bool _disposed;
+
+    private MeshNodeMembershipSource(IKubernetes client, string node, string mesh, ILogger log, TimeProvider time, int watchSeconds)
+    {
+        _client = client;
+        _mesh = mesh;
+        _name = V1Alpha1MeshNode.NameFor(node, mesh);
+        _log = log;
+        _time = time;
+        _watchSeconds = watchSeconds;
+        var self = Informers.Custom<V1Alpha1MeshNode>(client, V1Alpha1MeshNode.Plural, null, $"metadata.name={_name}", log, time, watchSeconds);
+        self.Changed += (type, item, _) => Follow(type == WatchEventType.Deleted ? null : item);
+        _self = Run(self);
+    }
+
+    /// <summary>Starts watching <paramref name="node"/>'s MeshNode of <paramref name="mesh"/>; dispose to stop.</summary>
+    /// <param name="watchSeconds">How long each watch request lasts before it is renewed from the last version seen.</param>
+    public static MeshNodeMembershipSource Start(
+        IKubernetes client,
+        string node,
+        string mesh,
+        ILogger? log = null,
+        TimeProvider? time = null,
+        int watchSeconds = Informers.WatchSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentException.ThrowIfNullOrEmpty(node);
+        ArgumentException.ThrowIfNullOrEmpty(mesh);
+        return new MeshNodeMembershipSource(client, node, mesh, log ?? NullLogger.Instance, time ?? TimeProvider.System, watchSeconds);
+    }
+
+    /// <summary>Status writes made so far (a publish that changes nothing makes none).</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    /// <summary>
+    /// This host's plan, policy and hello interval, and the peers of its sub-meshes with what they
+    /// publish. Null until this host's MeshNode exists and the watch of each of its sub-meshes has
+    /// listed once: a view without its peers would read as "every peer left".
+    /// </summary>
+    public Task<AgentView?> ReadAsync(CancellationToken cancellationToken)
+    {
+        var self = Self();
+        if (self is null)
+        {
+            return Task.FromResult<AgentView?>(null);
+        }
+
+        var watches = Follow(self);
+        if (watches.Any(w => !w.Informer.HasSynced))
+        {
+            return Task.FromResult<AgentView?>(null);
+        }
+
+        var spec = self.Spec;
+        var policy = PolicyValidator.Validate(spec.Policy.ToCore(), "spec.policy");
+        if (!policy.IsValid)
+        {
+            throw new InvalidDataException($"MeshNode {_name}: {string.Join("; ", policy.Errors)}");
+        }
+
+        if (!GoDuration.TryParse(spec.Babel.HelloInterval, out var hello, out var error))
+        {
+            throw new InvalidDataException($"MeshNode {_name}: spec.babel.helloInterval {error}");
+        }
+
+        var mine = spec.Memberships.Select(m => m.SubMesh).ToHashSet(StringComparer.Ordinal);
+        var peers = Newest(watches.SelectMany(w => w.Informer.Items).Where(p => p.Metadata.Name != _name))
+            .OrderBy(p => p.Spec.Node, StringComparer.Ordinal)
+            .Select(p => new PeerView(
+                p.Spec.ToNodeInfo(),
+                [.. p.Spec.Memberships.Select(m => m.SubMesh).Where(mine.Contains)],
+                MeshNodeStatusMapping.ToPeerStatus(p.Spec.Node, p.Status)))
+            .Where(p => p.SubMeshes.Count > 0)
+            .ToList();
+        _readGeneration = self.Metadata.Generation;
+        return Task.FromResult<AgentView?>(new AgentView(spec.ToPlan(), policy.Value!, hello, peers) { Self = spec.ToNodeInfo() });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="status"/> into this host's MeshNode's status subresource (a merge
+    /// patch of the fields the agent owns), unless that is what it already says. Nothing is
+    /// written while the MeshNode does not exist.
+    /// </summary>
+    public async Task PublishAsync(PeerStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var self = Self();
+        if (self is null)
+        {
+            return;
+        }
+
+        var desired = MeshNodeStatusMapping.ToStatus(status, _readGeneration);
+        var json = KubernetesJson.Serialize(desired);
+        var watched = self.Status is { } current ? KubernetesJson.Serialize(MeshNodeStatusMapping.Owned(current)) : null;
+
+        // Nothing to do when the watch shows this status already, or when this source has just
+        // written it and the watch has not caught up yet (it still shows the version written over).
+        // A status someone else changed afterwards is written again.
+        if (watched == json || _written == (json, self.Metadata.Uid, self.Metadata.ResourceVersion))
+        {
+            return;
+        }
+
+        try
+        {
+            // Null fields are left out of the patch, so the status fields the agent does not own stay.
+            var patch = new V1Patch(new { status = desired }, V1Patch.PatchType.MergePatch);
+            await _client.CustomObjects.PatchClusterCustomObjectStatusAsync(patch, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, _name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _written = (json, self.Metadata.Uid, self.Metadata.ResourceVersion);
+            Interlocked.Increment(ref _writes);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            LogGone(_log, _name);
+        }
+    }
+
+    /// <summary>
+    /// The mesh's Babel keys from the Secret this host's MeshNode names (<c>spec.babel.keySecret</c>),
+    /// as babeld takes them; null until that Secret has been read, or when it holds no usable key.
+    /// </summary>
+    public Task<BabelKeyRing?> ReadKeysAsync(CancellationToken cancellationToken)
+    {
+        Follow(Self());
+        Watch<V1Secret, V1SecretList>? watch;
+        lock (_lock)
+        {
+            watch = _keys?.Watch;
+        }
+
+        var secret = watch?.Informer.Items.FirstOrDefault();
+        return Task.FromResult(secret is null ? null : KeysOf(secret));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task[] runs;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            runs = [.. _runs];
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(runs).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private V1Alpha1MeshNode? Self() => _self.Informer.Get(_name);
+
+    /// <summary>
+    /// Watches what <paramref name="self"/> names: one watch per sub-mesh it belongs to, and its
+    /// key Secret; stops the watches of what it no longer names. Returns the sub-mesh watches.
+    /// </summary>
+    private List<Watch<V1Alpha1MeshNode, ResourceList<V1Alpha1MeshNode>>> Follow(V1Alpha1MeshNode? self)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return [];
+            }
+
+            var wanted = self?.Spec.Memberships.Select(m => m.SubMesh).ToHashSet(StringComparer.Ordinal) ?? [];
+            foreach (var gone in _subMeshes.Keys.Where(s => !wanted.Contains(s)).ToList())
+            {
+                _subMeshes.Remove(gone, out var watch);
+                watch!.Stop();
+            }
+
+            foreach (var subMesh in wanted.Where(s => !_subMeshes.ContainsKey(s)))
+            {
+                _subMeshes[subMesh] = Run(Informers.Custom<V1Alpha1MeshNode>(
+                    _client, V1Alpha1MeshNode.Plural, $"{Group.MeshLabel}={_mesh},{Group.SubMeshLabelPrefix}{subMesh}", null, _log, _time, _watchSeconds));
+            }
+
+            var reference = self?.Spec.Babel.KeySecret;
+            if (reference != _keys?.Reference)
+            {
+                _keys?.Watch.Stop();
+                _keys = reference?.Split('/') is [{ Length: > 0 } ns, { Length: > 0 } name] ? (reference, Run(SecretInformer(ns, name))) : null;
+            }
+
+            return [.. _subMeshes.Values];
+        }
+    }
+
+    private Informer<V1Secret, V1SecretList> SecretInformer(string @namespace, string name) => new(
+        $"secret {@namespace}/{name}",
+        (watch, version, ct) => _client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(
+            @namespace,
+            allowWatchBookmarks: watch ? true : null,
+            fieldSelector: $"metadata.name={name}",
+            resourceVersion: version,
+            timeoutSeconds: watch ? _watchSeconds : null,
+            watch: watch,
+            cancellationToken: ct),
+        _log,
+        _time);
+
+    private Watch<T, TList> Run<T, TList>(Informer<T, TList> informer)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+        where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var run = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await informer.RunAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                }
+                finally
+                {
+                    stop.Dispose();
+                }
+            },
+            CancellationToken.None);
+        lock (_lock)
+        {
+            _runs.RemoveAll(t => t.IsCompleted);
+            _runs.Add(run);
+        }
+
+        return new Watch<T, TList>(informer, stop);
+    }
+
+    /// <summary>
+    /// A bridge's MeshNode is in the watches of two sub-meshes, which may not have seen its last
+    /// change at the same moment: the newest copy wins, so a peer's arrows never flicker back.
+    /// CAVEAT: resourceVersions are opaque by contract; those of an etcd-backed API server are
+    /// etcd revisions, which only grow. When one does not read as a number the first copy stays.
+    /// </summary>
+    private static List<V1Alpha1MeshNode> Newest(IEnumerable<V1Alpha1MeshNode> copies)
+    {
+        var newest = new Dictionary<string, V1Alpha1MeshNode>(StringComparer.Ordinal);
+        foreach (var copy in copies)
+        {
+            if (!newest.TryGetValue(copy.Metadata.Name, out var kept) || Revision(copy) > Revision(kept))
+            {
+                newest[copy.Metadata.Name] = copy;
+            }
+        }
+
+        return [.. newest.Values];
+    }
+
+    private static ulong Revision(V1Alpha1MeshNode item) =>
+        ulong.TryParse(item.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
+
+    /// <summary>
+    /// The Secret's keys: each entry a key id and its value in hex (as the operator writes them);
+    /// the annotation names the one that signs. Without a valid annotation the newest key signs
+    /// (ids are "k" and the creation time in Unix seconds, so the greatest id is the newest).
+    /// </summary>
+    private BabelKeyRing? KeysOf(V1Secret secret)
+    {
+        var keys = new List<BabelKey>();
+        foreach (var (id, value) in (secret.Data ?? new Dictionary<string, byte[]>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            try
+            {
+                keys.Add(new BabelKey(id, Encoding.ASCII.GetString(value).Trim()));
+            }
+            catch (ArgumentException e)
+            {
+                LogBadKey(_log, secret.Metadata.Name, id, e.Message);
+            }
+        }
+
+        if (keys.Count == 0)
+        {
+            return null;
+        }
+
+        var signing = secret.Metadata.Annotations?.TryGetValue(Group.SigningKeyAnnotation, out var annotated) == true && keys.Any(k => k.Id == annotated)
+            ? annotated
+            : keys[^1].Id;
+        return new BabelKeyRing(keys, signing!);
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "MeshNode {Name} is gone: status not written")]
+    private static partial void LogGone(ILogger log, string name);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Secret {Secret}: key {Id} is left out: {Reason}")]
+    private static partial void LogBadKey(ILogger log, string secret, string id, string reason);
+
+    /// <summary>One running informer and what stops it (its run disposes it once stopped).</summary>
+    private sealed class Watch<T, TList>(Informer<T, TList> informer, CancellationTokenSource stop)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+        where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+    {
+        public Informer<T, TList> Informer { get; } = informer;
+
+        public void Stop() => stop.Cancel();
+    }
+}

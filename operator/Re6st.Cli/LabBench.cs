@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Re6st.Core.Policy;
+using Re6st.Lab.Agents;
+using Re6st.Lab.Netns;
+
+namespace Re6st.Cli;
+
+/// <summary>
+/// `re6st bench lab`: the data-plane figures on hosts made of network namespaces, with the real
+/// babeld, tunnels and agent. Needs root. Prints one JSON object.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class LabBench
+{
+    public const string Usage = """
+          re6st bench lab (root): hosts as network namespaces on one underlay switch, each with the
+          agent, babeld and real tunnels (WireGuard through wireguard-go, OpenVPN).
+            gracefulLost  packets lost (of 20/s) across an arrow in use that is drained and destroyed
+            abruptLost    the same across an arrow cut at one end without a drain (the control case)
+            rerouteSeconds  longest outage after an underlay path is silently black-holed (nft drop)
+            agentRssMB    resident memory of each real agent process (re6st-agent) in a converged mesh
+          --hosts N     hosts (default 8)
+          --reroutes K  black-hole measurements (default 5)
+          --json FILE   also write the JSON to FILE
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var a = new Arguments(args, new HashSet<string> { "--hosts", "--reroutes", "--json" }, new HashSet<string> { "--help" });
+        if (a.Has("--help"))
+        {
+            Console.WriteLine(BenchCommand.Usage);
+            return 0;
+        }
+
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new UsageException("needs root: hosts are network namespaces");
+        }
+
+        var hosts = a.Number("--hosts", 8, 4, 26);
+        var reroutes = a.Number("--reroutes", 5, 1, 50);
+        var result = await MeasureAsync(hosts, reroutes);
+        var json = JsonSerializer.Serialize(result, SimCommand.Json);
+        Console.WriteLine(json);
+        if (a.Text("--json") is { } path)
+        {
+            await File.WriteAllTextAsync(path, json + "\n");
+        }
+
+        return 0;
+    }
+
+    private static async Task<LabBenchResult> MeasureAsync(int hosts, int reroutes)
+    {
+        var clock = Stopwatch.StartNew();
+        void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
+        var logPath = Path.Combine(Path.GetTempPath(), $"re6st-bench-lab-{Environment.ProcessId}.log");
+        await using var log = new StreamWriter(logPath) { AutoFlush = true };
+        void Log(string line)
+        {
+            lock (log)
+            {
+                log.WriteLine(line);
+            }
+        }
+
+        Step($"details in {logPath}");
+        var policy = new RandomizationPolicySpec { ArrowsPerNode = 3, SmallMeshSize = 0, RefreshPeriod = "1h" };
+        PingFigures graceful, abrupt;
+        var outages = new List<double>();
+        await using (var lab = await NetnsLab.CreateAsync(Log))
+        {
+            Step($"{hosts} hosts with in-process agents (lab {lab.RunId})");
+            await using var mesh = await AgentMesh.StartAsync(lab, hosts, policy, seed: 1);
+            await mesh.WaitConvergedAsync(TimeSpan.FromSeconds(120));
+            Step("converged; draining an arrow in use");
+            (graceful, _) = await LabMeasurements.GracefulAsync(mesh, TimeSpan.FromSeconds(120));
+            Step($"graceful: {graceful}; cutting one");
+            abrupt = await LabMeasurements.AbruptAsync(mesh);
+            Step($"abrupt: {abrupt}");
+            for (var i = 0; i < reroutes; i++)
+            {
+                var (figures, path) = await LabMeasurements.RerouteAsync(mesh);
+                outages.Add(figures.LongestOutage.TotalSeconds);
+                Step($"reroute {i + 1}/{reroutes} ({path.Source.Name} -> {path.Destination.Name}): {figures}");
+            }
+        }
+
+        double[] rss;
+        await using (var lab = await NetnsLab.CreateAsync(Log))
+        {
+            Step($"{hosts} hosts with the agent program (re6st-agent) as processes");
+            await using var mesh = await AgentMesh.StartProcessesAsync(lab, hosts, policy);
+            await WaitRoutesAsync(mesh, hosts - 1, TimeSpan.FromSeconds(120));
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            rss = [.. mesh.Processes.Select(p => p.ResidentMegabytes())];
+            Step($"agent RSS: {string.Join(", ", rss.Select(r => r.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} MB");
+        }
+
+        outages.Sort();
+        return new LabBenchResult(
+            hosts,
+            graceful.Lost,
+            graceful.Sent,
+            abrupt.Lost,
+            abrupt.Sent,
+            Math.Round(abrupt.LongestOutage.TotalSeconds, 2),
+            [.. outages.Select(o => Math.Round(o, 2))],
+            Math.Round(outages[outages.Count / 2], 2),
+            Math.Round(rss.Max(), 1),
+            Math.Round(rss.Average(), 1),
+            Math.Round(clock.Elapsed.TotalSeconds, 1));
+    }
+
+    /// <summary>Every agent process's babeld has a route to each other host.</summary>
+    private static async Task WaitRoutesAsync(AgentMesh mesh, int routes, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var agent in mesh.Processes)
+        {
+            while ((await agent.BabelAsync(TimeSpan.FromSeconds(10))).Routes.Values.Count(r => r.Carries && r.Prefix.Family == Core.Addressing.IpFamily.V6) < routes)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"the agent of {agent.Host.Name} has not converged in {timeout.TotalSeconds} s");
+                }
+
+                await Task.Delay(500);
+            }
+        }
+    }
+}
+
+public sealed record LabBenchResult(
+    int Hosts,
+    int GracefulLost,
+    int GracefulSent,
+    int AbruptLost,
+    int AbruptSent,
+    double AbruptOutageSeconds,
+    IReadOnlyList<double> RerouteSeconds,
+    double RerouteSecondsMedian,
+    double AgentRssMB,
+    double AgentRssMBMean,
+    double Seconds);

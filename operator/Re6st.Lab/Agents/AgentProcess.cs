@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Globalization;
+using Re6st.Agent;
+using Re6st.Agent.Babel;
+using Re6st.Lab.Netns;
+
+namespace Re6st.Lab.Agents;
+
+/// <summary>
+/// The real agent program (re6st-agent) for one lab host, as a process of its own: it runs in the
+/// machine's namespace and drives its host's namespace (--netns), like a DaemonSet pod with host
+/// networking drives its node. Its output goes to the lab's log, prefixed with the host's name.
+/// </summary>
+public sealed class AgentProcess : IAsyncDisposable
+{
+    private readonly Action<string> _log;
+    private Process _process;
+
+    private AgentProcess(LabHost host, IReadOnlyList<string> arguments, string stateDirectory, int metricsPort, Action<string> log)
+    {
+        Host = host;
+        Arguments = arguments;
+        StateDirectory = stateDirectory;
+        MetricsPort = metricsPort;
+        _log = log;
+        _process = Launch();
+    }
+
+    public LabHost Host { get; }
+
+    public IReadOnlyList<string> Arguments { get; }
+
+    public string StateDirectory { get; }
+
+    public int MetricsPort { get; }
+
+    public Uri Metrics => new($"http://127.0.0.1:{MetricsPort}/metrics");
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The agent's program file (next to the lab's own assembly: the build copies it there).</summary>
+    public static string Program => typeof(AgentProgram).Assembly.Location;
+
+    /// <summary>Starts the agent of <paramref name="host"/> with its plan and status in <paramref name="membershipDirectory"/>.</summary>
+    public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, string membershipDirectory, string keyFile, int metricsPort, IEnumerable<string>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(host);
+        var state = lab.PathFor("agent-" + host.Name);
+        string[] args =
+        [
+            "--node", host.Name, "--underlay", underlay, "--netns", host.Namespace,
+            "--membership-dir", membershipDirectory, "--babel-key-file", keyFile,
+            "--state-dir", state, "--interface-prefix", lab.RunId + host.Name, "--pool-size", "16",
+            "--metrics", $"127.0.0.1:{metricsPort.ToString(CultureInfo.InvariantCulture)}",
+            .. extra ?? [],
+        ];
+        return new AgentProcess(host, args, state, metricsPort, lab.Log);
+    }
+
+    /// <summary>The agent crashes: SIGKILL, no cleanup; its babeld and tunnels stay behind.</summary>
+    public async Task CrashAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the agent again with the same arguments (after a crash, or a stop).</summary>
+    public void Restart()
+    {
+        if (!_process.HasExited)
+        {
+            throw new InvalidOperationException($"the agent of {Host.Name} still runs");
+        }
+
+        _process.Dispose();
+        _process = Launch();
+    }
+
+    /// <summary>Clean shutdown (SIGTERM); SIGKILL if it has not exited within <paramref name="timeout"/>. Returns the exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            await Command.RunAsync("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)], check: false);
+            using var deadline = new CancellationTokenSource(timeout);
+            try
+            {
+                await _process.WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _log($"{Host.Name}: agent did not stop within {timeout.TotalSeconds} s; killing it");
+                _process.Kill();
+                await _process.WaitForExitAsync();
+            }
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>Resident memory of the agent process (VmRSS), in MiB.</summary>
+    public double ResidentMegabytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    /// <summary>What the host's babeld knows now, read through its control socket.</summary>
+    public async Task<BabelState> BabelAsync(TimeSpan timeout)
+    {
+        await using var client = new BabelControlClient(Path.Combine(StateDirectory, "babeld.sock"));
+        client.Start();
+        return await client.WaitForAsync(s => s.Connected, timeout);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(20));
+        _process.Dispose();
+    }
+
+    private Process Launch()
+    {
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Program);
+        foreach (var a in Arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start re6st-agent");
+        var name = Host.Name;
+        process.OutputDataReceived += (_, e) => Forward(name, e.Data);
+        process.ErrorDataReceived += (_, e) => Forward(name, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private void Forward(string name, string? line)
+    {
+        if (line is not null)
+        {
+            _log($"agent {name}: {line}");
+        }
+    }
+}
