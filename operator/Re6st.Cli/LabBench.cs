@@ -19,7 +19,8 @@ public static class LabBench
             gracefulLost  packets lost (of 20/s) across an arrow in use that is drained and destroyed
             abruptLost    the same across an arrow cut at one end without a drain (the control case)
             rerouteSeconds  longest outage after an underlay path is silently black-holed (nft drop)
-            agentRssMB    resident memory of each real agent process (re6st-agent) in a converged mesh
+            agentRssMB    resident memory of the real agent processes (re6st-agent) in a converged mesh (the
+                          largest; agentPssMBMean: their mean proportional share, runtime files shared)
           --hosts N     hosts (default 8)
           --reroutes K  black-hole measurements (default 5)
           --json FILE   also write the JSON to FILE
@@ -88,7 +89,7 @@ public static class LabBench
             }
         }
 
-        double[] rss;
+        double[] rss, pss;
         await using (var lab = await NetnsLab.CreateAsync(Log))
         {
             Step($"{hosts} hosts with the agent program (re6st-agent) as processes");
@@ -96,7 +97,8 @@ public static class LabBench
             await WaitRoutesAsync(mesh, hosts - 1, TimeSpan.FromSeconds(120));
             await Task.Delay(TimeSpan.FromSeconds(10));
             rss = [.. mesh.Processes.Select(p => p.ResidentMegabytes())];
-            Step($"agent RSS: {string.Join(", ", rss.Select(r => r.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} MB");
+            pss = [.. mesh.Processes.Select(p => p.ProportionalMegabytes())];
+            Step($"agent RSS: {string.Join(", ", rss.Select(r => r.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} MB; PSS mean {pss.Average():F1} MB");
         }
 
         outages.Sort();
@@ -111,6 +113,7 @@ public static class LabBench
             Math.Round(outages[outages.Count / 2], 2),
             Math.Round(rss.Max(), 1),
             Math.Round(rss.Average(), 1),
+            Math.Round(pss.Average(), 1),
             Math.Round(clock.Elapsed.TotalSeconds, 1));
     }
 
@@ -144,4 +147,5 @@ public sealed record LabBenchResult(
     double RerouteSecondsMedian,
     double AgentRssMB,
     double AgentRssMBMean,
+    double AgentPssMBMean,
     double Seconds);

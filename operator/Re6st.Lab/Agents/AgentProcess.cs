@@ -40,8 +40,11 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The agent's program file (next to the lab's own assembly: the build copies it there).</summary>
-    public static string Program => typeof(AgentProgram).Assembly.Location;
+    /// <summary>
+    /// The agent's program: $RE6ST_AGENT when set (e.g. a published, self-contained build), else the
+    /// re6st-agent.dll next to the lab's own assembly (the build copies it there), run by dotnet.
+    /// </summary>
+    public static string Program => Environment.GetEnvironmentVariable("RE6ST_AGENT") is { Length: > 0 } published ? published : typeof(AgentProgram).Assembly.Location;
 
     /// <summary>Starts the agent of <paramref name="host"/> with its plan and status in <paramref name="membershipDirectory"/>.</summary>
     public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, string membershipDirectory, string keyFile, int metricsPort, IEnumerable<string>? extra = null)
@@ -102,10 +105,18 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Resident memory of the agent process (VmRSS), in MiB.</summary>
-    public double ResidentMegabytes()
+    public double ResidentMegabytes() => Kilobytes($"/proc/{_process.Id}/status", "VmRSS:") / 1024;
+
+    /// <summary>
+    /// Its proportional share (Pss), in MiB: pages shared with other processes (the .NET runtime's
+    /// files, when several agents run on one machine) count for a fraction.
+    /// </summary>
+    public double ProportionalMegabytes() => Kilobytes($"/proc/{_process.Id}/smaps_rollup", "Pss:") / 1024;
+
+    private static double Kilobytes(string file, string field)
     {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        var line = File.ReadLines(file).First(l => l.StartsWith(field, StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
     /// <summary>What the host's babeld knows now, read through its control socket.</summary>
@@ -124,8 +135,14 @@ public sealed class AgentProcess : IAsyncDisposable
 
     private Process Launch()
     {
-        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Program);
+        var program = Program;
+        var managed = program.EndsWith(".dll", StringComparison.Ordinal);
+        var info = new ProcessStartInfo(managed ? "dotnet" : program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (managed)
+        {
+            info.ArgumentList.Add(program);
+        }
+
         foreach (var a in Arguments)
         {
             info.ArgumentList.Add(a);
