@@ -44,6 +44,8 @@ public sealed class HostAgent : IAsyncDisposable
     private AgentView? _view;
     private string[] _memberships = [];
     private DateTimeOffset _nextPeriod;
+    private string _configText = "";
+    private int _restartsBefore;
 
     public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
     {
@@ -62,7 +64,8 @@ public sealed class HostAgent : IAsyncDisposable
 
     public BabelState Babel => _control?.State ?? BabelState.Empty;
 
-    public int BabeldRestarts => _babeld?.Restarts ?? 0;
+    /// <summary>Times babeld exited and was restarted by its supervisor (restarts for a new configuration excluded).</summary>
+    public int BabeldRestarts => _restartsBefore + (_babeld?.Restarts ?? 0);
 
     public IReadOnlyCollection<ArrowRecord> Arrows
     {
@@ -98,23 +101,72 @@ public sealed class HostAgent : IAsyncDisposable
         _announcements = new Announcements(_shell);
         await _announcements.ApplyAsync(_view.Plan, cancellationToken).ConfigureAwait(false);
         _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
-        var socket = Path.Combine(_options.StateDirectory, "babeld.sock");
-        var config = BabelConfig.ForNode(
-            _view.Plan,
-            Enumerable.Range(0, _memberships.Length).ToDictionary(m => _memberships[m], m => _pool.NamesOf(m)),
-            socket,
-            _options.Key,
-            _view.HelloInterval);
-        var configPath = Path.Combine(_options.StateDirectory, "babeld.conf");
-        BabelConfigFile.Write(configPath, config);
+        _configText = WriteConfig(_view);
         _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
-        await AdoptAsync(configPath, cancellationToken).ConfigureAwait(false);
-        _babeld = new BabeldProcess(BabeldOptions.For(configPath, config) with { NetworkNamespace = _shell.Netns }, _time, _log);
-        _babeld.Start();
-        _control = new BabelControlClient(socket, _time, _log);
+        await AdoptAsync(ConfigPath, cancellationToken).ConfigureAwait(false);
+        StartBabeld();
+        _control = new BabelControlClient(SocketPath, _time, _log);
         _control.Start();
         _nextPeriod = _time.GetUtcNow() + _view.Policy.RefreshPeriod;
         await PublishAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private string ConfigPath => Path.Combine(_options.StateDirectory, "babeld.conf");
+
+    private string SocketPath => Path.Combine(_options.StateDirectory, "babeld.sock");
+
+    /// <summary>babeld's configuration for this plan (the pool's names, filters, keys); returns its text.</summary>
+    private string WriteConfig(AgentView view)
+    {
+        var config = BabelConfig.ForNode(
+            view.Plan,
+            Enumerable.Range(0, _memberships.Length).ToDictionary(m => _memberships[m], m => _pool!.NamesOf(m)),
+            SocketPath,
+            view.Keys?.Signing ?? _options.Key,
+            view.HelloInterval);
+        BabelConfigFile.Write(ConfigPath, config);
+        return BabelConfigWriter.Write(config);
+    }
+
+    private void StartBabeld()
+    {
+        _babeld = new BabeldProcess(new BabeldOptions(ConfigPath) { ControlSocketPath = SocketPath, NetworkNamespace = _shell.Netns }, _time, _log);
+        _babeld.Start();
+    }
+
+    /// <summary>
+    /// A new plan (a bridge elected or retired, another aggregate to announce) or a new signing key.
+    /// babeld takes filters and keys only at start-up, so it restarts with the new configuration;
+    /// the tunnels stay, unless the host's sub-meshes changed: their pools are then rebuilt and the
+    /// arrows of the old ones go ("replanned").
+    /// </summary>
+    private async Task ReplanAsync(AgentView view, CancellationToken cancellationToken)
+    {
+        string[] memberships = [.. view.Plan.Memberships.Select(m => m.SubMesh)];
+        if (!memberships.SequenceEqual(_memberships))
+        {
+            foreach (var arrow in Arrows)
+            {
+                await RemoveAsync(arrow, "replanned", cancellationToken).ConfigureAwait(false);
+            }
+
+            _memberships = memberships;
+            _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
+        }
+
+        await _announcements!.ApplyAsync(view.Plan, cancellationToken).ConfigureAwait(false);
+        var text = WriteConfig(view);
+        if (text == _configText)
+        {
+            return;
+        }
+
+        _log($"{Node}: new plan or key: babeld restarts with the new configuration");
+        _restartsBefore += _babeld!.Restarts;
+        await _babeld.DisposeAsync().ConfigureAwait(false);
+        StartBabeld();
+        _configText = text;
+        Count("babeld-reconfigured");
     }
 
     /// <summary>
@@ -219,6 +271,7 @@ public sealed class HostAgent : IAsyncDisposable
 
         try
         {
+            await PhaseAsync("replan", () => ReplanAsync(view, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("dead", () => RemoveDeadAsync(cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("accept", () => AcceptAsync(view, now, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("destroy", () => DestroyAsync(view, now, periodEnded, cancellationToken)).ConfigureAwait(false);

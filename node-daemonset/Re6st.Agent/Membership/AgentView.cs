@@ -1,4 +1,5 @@
 using System.Net;
+using Re6st.Agent.Babel;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
@@ -15,6 +16,9 @@ public sealed record AgentView(
     TimeSpan HelloInterval,
     IReadOnlyList<PeerView> Peers)
 {
+    /// <summary>The mesh's Babel keys when the source has them (a cluster's key Secret); null: the agent's configured key.</summary>
+    public BabelKeyRing? Keys { get; init; }
+
     /// <summary>This host as the operator describes it (labels, capacity, technologies); null: no labels, every technology.</summary>
     public NodeInfo? Self { get; init; }
 

@@ -113,7 +113,14 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
             .Where(p => p.SubMeshes.Count > 0)
             .ToList();
         _readGeneration = self.Metadata.Generation;
-        return Task.FromResult<AgentView?>(new AgentView(spec.ToPlan(), policy.Value!, hello, peers) { Self = spec.ToNodeInfo() });
+        Watch<V1Secret, V1SecretList>? keyWatch;
+        lock (_lock)
+        {
+            keyWatch = _keys?.Watch;
+        }
+
+        var keys = keyWatch?.Informer.Items.FirstOrDefault() is { } secret ? KeysOf(secret) : null;
+        return Task.FromResult<AgentView?>(new AgentView(spec.ToPlan(), policy.Value!, hello, peers) { Self = spec.ToNodeInfo(), Keys = keys });
     }
 
     /// <summary>
