@@ -223,6 +223,23 @@ public sealed class AgentMesh : IAsyncDisposable
 
     public override string ToString() => $"agent mesh of lab {Lab.RunId}";
 
+    /// <summary>The underlay switch alone: hosts come with <see cref="AddUnderlayHostAsync"/>, agents with <see cref="Adopt"/>.</summary>
+    public static Task<AgentMesh> CreateEmptyAsync(NetnsLab lab) => CreateAsync(lab);
+
+    /// <summary>An agent process started elsewhere, stopped with the mesh.</summary>
+    public AgentProcess Adopt(AgentProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static async Task<AgentMesh> CreateAsync(NetnsLab lab)
     {
         ArgumentNullException.ThrowIfNull(lab);
@@ -230,13 +247,6 @@ public sealed class AgentMesh : IAsyncDisposable
         await lab.InAsync(switchHost, "ip", "link", "add", "br0", "type", "bridge");
         await lab.InAsync(switchHost, "ip", "link", "set", "br0", "up");
         return lab.Own(new AgentMesh(lab, switchHost));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>A host's address on the underlay switch.</summary>

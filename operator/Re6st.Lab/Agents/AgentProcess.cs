@@ -47,7 +47,11 @@ public sealed class AgentProcess : IAsyncDisposable
     public static string Program => Environment.GetEnvironmentVariable("RE6ST_AGENT") is { Length: > 0 } published ? published : typeof(AgentProgram).Assembly.Location;
 
     /// <summary>Starts the agent of <paramref name="host"/> with its plan and status in <paramref name="membershipDirectory"/>.</summary>
-    public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, string membershipDirectory, string keyFile, int metricsPort, IEnumerable<string>? extra = null)
+    public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, string membershipDirectory, string keyFile, int metricsPort) =>
+        Start(lab, host, underlay, metricsPort, ["--membership-dir", membershipDirectory, "--babel-key-file", keyFile]);
+
+    /// <summary>Starts the agent of <paramref name="host"/> with <paramref name="source"/> naming its membership source (e.g. --kubeconfig FILE --mesh M).</summary>
+    public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, int metricsPort, IEnumerable<string> source)
     {
         ArgumentNullException.ThrowIfNull(lab);
         ArgumentNullException.ThrowIfNull(host);
@@ -55,10 +59,9 @@ public sealed class AgentProcess : IAsyncDisposable
         string[] args =
         [
             "--node", host.Name, "--underlay", underlay, "--netns", host.Namespace,
-            "--membership-dir", membershipDirectory, "--babel-key-file", keyFile,
+            .. source,
             "--state-dir", state, "--interface-prefix", lab.RunId + host.Name, "--pool-size", "16",
             "--metrics", $"127.0.0.1:{metricsPort.ToString(CultureInfo.InvariantCulture)}",
-            .. extra ?? [],
         ];
         return new AgentProcess(host, args, state, metricsPort, lab.Log);
     }

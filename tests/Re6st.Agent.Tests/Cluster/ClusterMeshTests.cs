@@ -1,0 +1,143 @@
+using k8s;
+using k8s.Models;
+using Re6st.Core.Addressing;
+using Re6st.Lab;
+using Re6st.Agent.Lifecycle;
+using Re6st.Lab.Agents;
+using Re6st.Lab.Netns;
+using Re6st.Operator.Resources;
+using Xunit.Abstractions;
+
+namespace Re6st.Agent.Tests.Cluster;
+
+/// <summary>
+/// The whole chain on one machine: a real kube-apiserver + etcd, the operator as its own process
+/// with its least-privilege token, and the real agent program on each host (a network namespace)
+/// reading its MeshNode with the agent's token, as a DaemonSet pod would.
+/// </summary>
+public sealed class ClusterMeshTests(ITestOutputHelper output)
+{
+    private const string Mesh = "lab";
+
+    [Fact]
+    public async Task AgentsFedByMeshNodes_ConvergeAndEveryPairPings_AndPublishTheirArrows()
+    {
+        await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
+        await using var api = new LocalApiServer(Root(), lab.PathFor("api"));
+        await api.StartAsync();
+        using var operatorProcess = ProcessRunner.StartLogged(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--kubeconfig", api.OperatorKubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election"],
+            lab.PathFor("operator.log"));
+        try
+        {
+            var mesh = await AgentMesh.CreateEmptyAsync(lab);
+            var hosts = new List<LabHost>();
+            foreach (var name in new[] { "a", "b", "c", "d", "e" })
+            {
+                var host = await mesh.AddUnderlayHostAsync(name);
+                hosts.Add(host);
+                var labels = new Dictionary<string, string> { ["re6st.io/mesh"] = "enabled" };
+                await api.Admin.CoreV1.CreateNodeAsync(new V1Node { Metadata = new V1ObjectMeta { Name = name, Labels = labels } });
+            }
+
+            await api.Admin.CustomObjects.CreateClusterCustomObjectAsync(
+                new V1Alpha1RandomizationPolicy
+                {
+                    Metadata = new V1ObjectMeta { Name = "default" },
+                    Spec = new PolicySpecResource { ArrowsPerNode = 2, SmallMeshSize = 0, RefreshPeriod = "10m" },
+                },
+                Group.Name, Group.Version, V1Alpha1RandomizationPolicy.Plural);
+            await api.Admin.CustomObjects.CreateClusterCustomObjectAsync(
+                new V1Alpha1Mesh
+                {
+                    Metadata = new V1ObjectMeta { Name = Mesh },
+                    Spec = new MeshSpecResource
+                    {
+                        Ipv6Range = "fd5e:7000::/48",
+                        Ipv4Range = "10.77.0.0/16",
+                        Order = 1,
+                        NodeSelector = new LabelSelectorResource { MatchLabels = new Dictionary<string, string> { ["re6st.io/mesh"] = "enabled" } },
+                        Babel = new BabelSpec { HelloInterval = "1s" },
+                    },
+                },
+                Group.Name, Group.Version, V1Alpha1Mesh.Plural);
+
+            foreach (var host in hosts)
+            {
+                mesh.Adopt(AgentProcess.Start(lab, host, AgentMesh.UnderlayAddress(host).ToString(), AgentMesh.FreePort(), ["--kubeconfig", api.AgentKubeconfig, "--mesh", Mesh]));
+            }
+
+            // Every host pings every other at the address the operator allocated it (the agent puts it on lo).
+            var nodes = await MeshNodesAsync(api.Admin);
+            Assert.Equal(5, nodes.Count);
+            var addresses = nodes.ToDictionary(n => n.Spec.Node, n => Announcements.HostAddress(IpPrefix.Parse(n.Spec.Ipv6Prefix)).Split('/')[0]);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            List<string> failed;
+            do
+            {
+                var pings = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => (f, t))).Select(async p =>
+                    (p, r: await Command.RunAsync("ip", ["netns", "exec", p.f.Namespace, "ping", "-6", "-n", "-q", "-c", "1", "-W", "1", "-I", addresses[p.f.Name], addresses[p.t.Name]], check: false)));
+                failed = [.. (await Task.WhenAll(pings)).Where(x => x.r.ExitCode != 0).Select(x => $"{x.p.f.Name}->{x.p.t.Name}")];
+                if (failed.Count > 0)
+                {
+                    await Task.Delay(1000);
+                }
+            }
+            while (failed.Count > 0 && DateTime.UtcNow < deadline);
+            Assert.True(failed.Count == 0, $"no full connectivity through MeshNodes: {string.Join(", ", failed)}\noperator: {Tail(lab.PathFor("operator.log"))}");
+
+            // What each agent wrote into its MeshNode's status: every arrow a host opened is listed,
+            // as accepted, by the peer it goes to.
+            nodes = await MeshNodesAsync(api.Admin);
+            var byNode = nodes.ToDictionary(n => n.Spec.Node);
+            foreach (var node in nodes)
+            {
+                var status = node.Status;
+                Assert.True(status is { PublicKey.Length: > 0, Routes: >= 4, Arrows.Count: >= 1 }, $"{node.Metadata.Name}: {KubernetesJson.Serialize(status)}");
+                Assert.InRange(status!.Arrows!.Count(a => a.Initiated), 1, 2);
+                foreach (var arrow in status.Arrows!.Where(a => a.Initiated))
+                {
+                    Assert.False(string.IsNullOrEmpty(arrow.Id));
+                    Assert.Contains(byNode[arrow.Peer].Status!.Arrows!, a => !a.Initiated && a.Peer == node.Spec.Node);
+                }
+            }
+        }
+        finally
+        {
+            operatorProcess.Kill();
+            await operatorProcess.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<List<V1Alpha1MeshNode>> MeshNodesAsync(Kubernetes client)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var list = await client.CustomObjects.ListClusterCustomObjectAsync<Re6st.Operator.Runtime.ResourceList<V1Alpha1MeshNode>>(
+                Group.Name, Group.Version, V1Alpha1MeshNode.Plural, labelSelector: $"{Group.MeshLabel}={Mesh}");
+            if (list.Items.Count == 5 || DateTime.UtcNow > deadline)
+            {
+                return [.. list.Items];
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
+    private static string Tail(string file) => File.Exists(file) ? string.Join('\n', File.ReadLines(file).TakeLast(20)) : "";
+
+    private static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Re6st.Operator.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+}
