@@ -262,6 +262,7 @@ public sealed class HostAgent : IAsyncDisposable
     {
         _view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false) ?? _view;
         var view = _view!;
+        Metrics.ObservePlan(view.Policy.RefreshPeriod, view.Plan.Memberships.ToDictionary(m => m.SubMesh, m => view.MembersOf(m.SubMesh).Count() + 1, StringComparer.Ordinal));
         var now = _time.GetUtcNow();
         var periodEnded = now >= _nextPeriod;
         if (periodEnded)

@@ -32,8 +32,18 @@ public sealed class AgentMetrics
     private readonly Gauge _arrowCost;
     private readonly Gauge _arrowRtt;
     private readonly Gauge _arrowReachable;
+    private readonly Gauge _refreshPeriod;
+    private readonly Gauge _lastDestruction;
+    private readonly Gauge _subMeshMembers;
     private HashSet<(string, string, string)> _arrowSeries = [];
     private HashSet<(string, string, string, string)> _stateSeries = [];
+
+    static AgentMetrics()
+    {
+        // prometheus-net's default registry would otherwise listen to every EventCounter and Meter
+        // of the runtime in the background; the agent exports only its own registries.
+        Prometheus.Metrics.SuppressDefaultMetrics();
+    }
 
     public AgentMetrics(string node, string mesh)
     {
@@ -59,6 +69,10 @@ public sealed class AgentMetrics
         _arrowRoutes = f.CreateGauge("re6st_arrow_routes", "Installed routes whose next hop is over this arrow.", ArrowLabels);
         _arrowCost = f.CreateGauge("re6st_arrow_cost", "Babel's cost of the neighbour over this arrow (65535: unreachable).", ArrowLabels);
         _arrowRtt = f.CreateGauge("re6st_arrow_rtt_seconds", "Round-trip time measured inside this arrow's tunnel by the agent's probes.", ArrowLabels);
+        _refreshPeriod = f.CreateGauge("re6st_policy_refresh_period_seconds", "The policy's refresh period: every period a share of the arrows is destroyed.");
+        _lastDestruction = f.CreateGauge("re6st_last_policy_destruction_timestamp_seconds", "When the policy last destroyed one of this host's arrows (random, drained or forced); the agent's start before the first.");
+        _subMeshMembers = f.CreateGauge("re6st_submesh_members", "Hosts in each sub-mesh this host belongs to, itself included (what its routing table should reach).", "submesh");
+        _lastDestruction.SetToCurrentTimeUtc();
         _arrowReachable = f.CreateGauge("re6st_arrow_probe_up", "1 while this arrow answers the agent's probes inside the tunnel.", ArrowLabels);
     }
 
@@ -66,7 +80,25 @@ public sealed class AgentMetrics
 
     public void Created(string reason, string technology) => _created.WithLabels(reason, technology).Inc();
 
-    public void Destroyed(string reason, string technology) => _destroyed.WithLabels(reason, technology).Inc();
+    public void Destroyed(string reason, string technology)
+    {
+        _destroyed.WithLabels(reason, technology).Inc();
+        if (reason is "random" or "drained" or "forced-after-max-drain")
+        {
+            _lastDestruction.SetToCurrentTimeUtc();
+        }
+    }
+
+    /// <summary>The policy's period and the size of each of this host's sub-meshes, as the current view has them.</summary>
+    public void ObservePlan(TimeSpan refreshPeriod, IReadOnlyDictionary<string, int> subMeshMembers)
+    {
+        ArgumentNullException.ThrowIfNull(subMeshMembers);
+        _refreshPeriod.Set(refreshPeriod.TotalSeconds);
+        foreach (var (subMesh, members) in subMeshMembers)
+        {
+            _subMeshMembers.WithLabels(subMesh).Set(members);
+        }
+    }
 
     public void Accepted(string technology) => _accepted.WithLabels(technology).Inc();
 
