@@ -7,6 +7,7 @@ using Re6st.Agent.Host;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Membership;
 using Re6st.Agent.Metrics;
+using Re6st.Operator.Runtime;
 using Re6st.Core.Randomness;
 
 namespace Re6st.Agent;

@@ -143,7 +143,7 @@ public static class BenchCommand
     private static Process StartOperator(string kubeconfig, string log) =>
         ProcessRunner.StartLogged(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--kubeconfig", kubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election"],
+            [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--kubeconfig", kubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election", "--metrics", "off"],
             log);
 
     /// <summary>Current and peak resident memory of a process, in MB (from /proc).</summary>

@@ -33,12 +33,14 @@ public sealed partial class OperatorHost : IDisposable
         _log = logs.CreateLogger("re6st.operator");
         Caches = new Caches(client, logs, time);
         var events = new EventRecorder(client, logs.CreateLogger("re6st.events"), time);
-        Meshes = new MeshReconciler(client, Caches, new KeySecrets(client, options.Namespace, time), events, options, logs.CreateLogger("re6st.mesh"), time);
+        Meshes = new MeshReconciler(client, Caches, new KeySecrets(client, options.Namespace, time), events, options, logs.CreateLogger("re6st.mesh"), time, Metrics);
         Policies = new PolicyReconciler(client, Caches, events, time);
         _scheduler = new ReconcileScheduler(time, options.Debounce);
     }
 
     public Caches Caches { get; }
+
+    public OperatorMetrics Metrics { get; } = new();
 
     public MeshReconciler Meshes { get; }
 
@@ -84,6 +86,7 @@ public sealed partial class OperatorHost : IDisposable
     private async Task LeadAsync(CancellationToken cancellationToken)
     {
         IsLeading = true;
+        Metrics.Leading(true);
         try
         {
             Caches.Meshes.Changed += (type, mesh, old) =>
@@ -132,6 +135,7 @@ public sealed partial class OperatorHost : IDisposable
         finally
         {
             IsLeading = false;
+            Metrics.Leading(false);
         }
     }
 

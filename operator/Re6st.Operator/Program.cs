@@ -1,9 +1,13 @@
 using k8s;
 using Microsoft.Extensions.Logging;
+using System.Globalization;
 using Re6st.Operator;
+using Re6st.Operator.Runtime;
 
-// re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election]
+// re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off]
+const string Usage = "usage: re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off (default 0.0.0.0:9653)]";
 string? kubeconfig = null;
+(string Host, int Port)? metricsAt = ("+", 9653);
 var options = new OperatorOptions
 {
     Namespace = Environment.GetEnvironmentVariable("POD_NAMESPACE") ?? "re6st-system",
@@ -26,9 +30,29 @@ for (var i = 0; i < args.Length; i++)
         case "--no-leader-election":
             options = options with { LeaderElection = false };
             break;
+        case "--metrics":
+            var text = Next();
+            var colon = text.LastIndexOf(':');
+            if (text == "off")
+            {
+                metricsAt = null;
+            }
+            else if (colon > 0 && int.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536)
+            {
+                var host = text[..colon].Trim('[', ']');
+                metricsAt = (host is "0.0.0.0" or "::" or "*" ? "+" : host, port);
+            }
+            else
+            {
+                Console.Error.WriteLine($"re6st-operator: --metrics: '{text}' is not HOST:PORT (or 'off')");
+                Console.Error.WriteLine(Usage);
+                return 2;
+            }
+
+            break;
         default:
             Console.Error.WriteLine($"re6st-operator: unknown argument '{args[i]}'");
-            Console.Error.WriteLine("usage: re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election]");
+            Console.Error.WriteLine(Usage);
             return 2;
     }
 }
@@ -47,8 +71,9 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-using var host = new OperatorHost(client, options, logs, TimeProvider.System);
-await host.RunAsync(stop.Token).ConfigureAwait(false);
+using var operatorHost = new OperatorHost(client, options, logs, TimeProvider.System);
+await using var endpoint = metricsAt is var (metricsHost, metricsPort) ? MetricsEndpoint.Start(operatorHost.Metrics.Registry, metricsHost, metricsPort) : null;
+await operatorHost.RunAsync(stop.Token).ConfigureAwait(false);
 
 // A replica that lost the lease exits, so its pod restarts as a clean candidate.
 return stop.IsCancellationRequested ? 0 : 1;

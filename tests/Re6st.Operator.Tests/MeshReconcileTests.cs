@@ -43,9 +43,23 @@ public sealed class MeshReconcileTests(ApiServer server)
         Assert.Equal(64, secret.Data.Values.Single().Length);
         Assert.Contains(Group.Finalizer, ready.Metadata.Finalizers);
 
+        // What Prometheus scrapes from the operator tells the same story.
+        var metrics = await MetricsTextAsync(op);
+        Assert.Contains($"re6st_operator_mesh_nodes{{mesh=\"{test}\"}} 12", metrics, StringComparison.Ordinal);
+        Assert.Contains($"re6st_operator_mesh_ready{{mesh=\"{test}\"}} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains($"re6st_operator_reconciles_total{{mesh=\"{test}\",result=\"ok\"}}", metrics, StringComparison.Ordinal);
+        Assert.Contains("re6st_operator_leader 1", metrics, StringComparison.Ordinal);
+
         await _cluster.DeleteMeshAsync(test);
         await Cluster.EventuallyAsync(() => _cluster.MeshAsync(test), m => m is null, TimeSpan.FromSeconds(30), $"mesh {test} deleted");
         Assert.Empty(await _cluster.MeshNodesAsync(test));
+    }
+
+    private static async Task<string> MetricsTextAsync(OperatorRun op)
+    {
+        using var stream = new MemoryStream();
+        await op.Host.Metrics.Registry.CollectAndExportAsTextAsync(stream);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     [Fact]

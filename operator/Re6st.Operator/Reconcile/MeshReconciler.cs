@@ -15,7 +15,7 @@ namespace Re6st.Operator.Reconcile;
 /// those of nodes that left, patches the status only when it changed. Level-triggered and
 /// idempotent: a second pass over the same state writes nothing.
 /// </summary>
-public sealed partial class MeshReconciler(IKubernetes client, Caches caches, KeySecrets keys, EventRecorder events, OperatorOptions options, ILogger log, TimeProvider time)
+public sealed partial class MeshReconciler(IKubernetes client, Caches caches, KeySecrets keys, EventRecorder events, OperatorOptions options, ILogger log, TimeProvider time, OperatorMetrics? metrics = null)
 {
     /// <summary>Writes made since start (creates, replaces, deletes, status patches): tests and benchmarks read it.</summary>
     public long Writes => Interlocked.Read(ref _writes);
@@ -28,9 +28,26 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
 
     public async Task ReconcileAsync(string name, CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
+        var ok = false;
+        try
+        {
+            await PassAsync(name, cancellationToken).ConfigureAwait(false);
+            ok = true;
+        }
+        finally
+        {
+            metrics?.Reconciled(name, time.GetElapsedTime(started), ok);
+            metrics?.WritesTo(Writes);
+        }
+    }
+
+    private async Task PassAsync(string name, CancellationToken cancellationToken)
+    {
         var mesh = caches.Meshes.Get(name);
         if (mesh is null)
         {
+            metrics?.Forget(name);
             return;
         }
 
@@ -79,6 +96,7 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
         }
 
         Interlocked.Increment(ref _passes);
+        metrics?.Observe(name, outcome.Status);
         LogReconciled(log, name, outcome.Desired.Count, outcome.Delete.Count);
     }
 

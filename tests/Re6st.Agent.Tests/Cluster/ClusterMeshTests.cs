@@ -25,9 +25,10 @@ public sealed class ClusterMeshTests(ITestOutputHelper output)
         await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         await using var api = new LocalApiServer(Root(), lab.PathFor("api"));
         await api.StartAsync();
+        var operatorMetrics = AgentMesh.FreePort();
         using var operatorProcess = ProcessRunner.StartLogged(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--kubeconfig", api.OperatorKubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election"],
+            [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--kubeconfig", api.OperatorKubeconfig, "--namespace", LocalApiServer.OperatorNamespace, "--no-leader-election", "--metrics", $"127.0.0.1:{operatorMetrics}"],
             lab.PathFor("operator.log"));
         try
         {
@@ -102,6 +103,11 @@ public sealed class ClusterMeshTests(ITestOutputHelper output)
                     Assert.Contains(byNode[arrow.Peer].Status!.Arrows!, a => !a.Initiated && a.Peer == node.Spec.Node);
                 }
             }
+
+            // The operator's own metrics endpoint, as Prometheus scrapes it.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var scraped = await http.GetStringAsync(new Uri($"http://127.0.0.1:{operatorMetrics}/metrics"));
+            Assert.Contains($"re6st_operator_mesh_nodes{{mesh=\"{Mesh}\"}} 5", scraped, StringComparison.Ordinal);
         }
         finally
         {

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Metrics;
+using Re6st.Operator.Runtime;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
 

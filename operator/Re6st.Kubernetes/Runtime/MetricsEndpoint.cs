@@ -1,8 +1,8 @@
 using Prometheus;
 
-namespace Re6st.Agent.Metrics;
+namespace Re6st.Operator.Runtime;
 
-/// <summary>Serves a registry at http://host:port/metrics in the Prometheus text format.</summary>
+/// <summary>Serves a registry at http://host:port/metrics in the Prometheus text format (the operator and the agent).</summary>
 public sealed class MetricsEndpoint : IAsyncDisposable
 {
     private readonly MetricServer _server;
