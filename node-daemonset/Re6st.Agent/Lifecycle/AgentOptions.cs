@@ -26,6 +26,9 @@ public sealed record AgentOptions(string Node, string StateDirectory, IPAddress 
     /// <summary>Technologies this host may use; those it cannot run (no openvpn installed) are dropped at start.</summary>
     public TunnelTechnology Technologies { get; init; } = TunnelTechnology.All;
 
+    /// <summary>An active arrow whose far end has not spoken authenticated Babel for this long after it came up (or after babeld started) is destroyed.</summary>
+    public TimeSpan AuthenticationGrace { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the host reads its peers, accepts arrows and checks drains.</summary>
     public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -45,6 +45,7 @@ public sealed class HostAgent : IAsyncDisposable
     private string[] _memberships = [];
     private DateTimeOffset _nextPeriod;
     private string _configText = "";
+    private DateTimeOffset _babeldStartedAt;
     private int _restartsBefore;
 
     public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
@@ -130,6 +131,7 @@ public sealed class HostAgent : IAsyncDisposable
 
     private void StartBabeld()
     {
+        _babeldStartedAt = _time.GetUtcNow();
         _babeld = new BabeldProcess(new BabeldOptions(ConfigPath) { ControlSocketPath = SocketPath, NetworkNamespace = _shell.Netns }, _time, _log);
         _babeld.Start();
     }
@@ -273,7 +275,7 @@ public sealed class HostAgent : IAsyncDisposable
         try
         {
             await PhaseAsync("replan", () => ReplanAsync(view, cancellationToken)).ConfigureAwait(false);
-            await PhaseAsync("dead", () => RemoveDeadAsync(cancellationToken)).ConfigureAwait(false);
+            await PhaseAsync("dead", () => RemoveDeadAsync(now, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("accept", () => AcceptAsync(view, now, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("destroy", () => DestroyAsync(view, now, periodEnded, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("select", () => SelectAsync(view, now, cancellationToken)).ConfigureAwait(false);
@@ -497,17 +499,30 @@ public sealed class HostAgent : IAsyncDisposable
         });
     }
 
-    private async Task RemoveDeadAsync(CancellationToken cancellationToken)
+    private async Task RemoveDeadAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        foreach (var arrow in Arrows.Where(a => a.Dead))
+        var babel = Babel;
+        foreach (var arrow in Arrows)
         {
+            // Trust no node: a tunnel that carries packets but whose far end never speaks Babel with
+            // the mesh's key (a member without the key, a broken babeld) is an arrow in name only.
+            // Draining arrows are left out (their Babel is dropped on purpose), and so is the
+            // settling time after babeld (re)starts.
+            var unauthenticated = !arrow.Dead && arrow.State == ArrowState.Active && babel.Connected
+                && now - arrow.Created > _options.AuthenticationGrace && now - _babeldStartedAt > _options.AuthenticationGrace
+                && !babel.NeighboursOn(arrow.Interface).Any(n => n.Reach != 0);
+            if (!arrow.Dead && !unauthenticated)
+            {
+                continue;
+            }
+
             if (!arrow.Initiated)
             {
-                // Not taken again while its initiator still publishes it: that end finds it dead too.
+                // Not taken again while its initiator still publishes it: that end finds it out too.
                 _refused.Add(arrow.Id);
             }
 
-            await RemoveAsync(arrow, "dead", cancellationToken).ConfigureAwait(false);
+            await RemoveAsync(arrow, arrow.Dead ? "dead" : "unauthenticated", cancellationToken).ConfigureAwait(false);
         }
     }
 

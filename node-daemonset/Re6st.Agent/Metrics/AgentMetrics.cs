@@ -51,7 +51,7 @@ public sealed class AgentMetrics
         Registry.SetStaticLabels(new Dictionary<string, string> { ["node"] = node, ["mesh"] = mesh });
         var f = Prometheus.Metrics.WithCustomRegistry(Registry);
         _created = f.CreateCounter("re6st_arrows_created_total", "Arrows this host initiated, by the selection step that chose the peer (random, bootstrap, preferred, small-mesh).", "reason", "technology");
-        _destroyed = f.CreateCounter("re6st_arrows_destroyed_total", "Arrows removed at this host, by reason: random (not in use), drained, forced-after-max-drain, dead (failed its probes), closed-by-peer, peer-left, cut.", "reason", "technology");
+        _destroyed = f.CreateCounter("re6st_arrows_destroyed_total", "Arrows removed at this host, by reason: random (not in use), drained, forced-after-max-drain, dead (failed its probes), unauthenticated (no Babel with the mesh's key), closed-by-peer, peer-left, replanned, cut.", "reason", "technology");
         _accepted = f.CreateCounter("re6st_arrows_accepted_total", "Arrows peers opened towards this host and this host accepted.", "technology");
         _adopted = f.CreateCounter("re6st_arrows_adopted_total", "Arrows a restarted agent took over from its previous run (their tunnels had stayed up).", "technology");
         _rejected = f.CreateCounter("re6st_arrows_rejected_total", "Arrows peers published towards this host that it refused, by reason (not-a-member, technology).", "reason");

@@ -62,7 +62,7 @@ public sealed class AgentMesh : IAsyncDisposable
             list.Add(await mesh.AddUnderlayHostAsync(name));
         }
 
-        await mesh.StartAgentsAsync(list, [.. list.Select(LabOperator.FlatPlan)], policy, seed, keys: null, labels);
+        await mesh.StartAgentsAsync(list, [.. list.Select(LabOperator.FlatPlan)], policy, seed, keys: null, labels, authenticationGrace: null);
         return mesh;
     }
 
@@ -71,7 +71,8 @@ public sealed class AgentMesh : IAsyncDisposable
     /// announces beyond the host's own prefixes (a bridge's aggregates) gets its kernel route, which
     /// babeld redistributes. <paramref name="keys"/> gives some hosts another Babel key than the mesh's.
     /// </summary>
-    public static async Task<AgentMesh> StartAsync(NetnsLab lab, IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, BabelKey>? keys = null)
+    /// <param name="authenticationGrace">How long an arrow may go without authenticated Babel before it is destroyed (the agent's default when null).</param>
+    public static async Task<AgentMesh> StartAsync(NetnsLab lab, IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, BabelKey>? keys = null, TimeSpan? authenticationGrace = null)
     {
         ArgumentNullException.ThrowIfNull(plans);
         var mesh = await CreateAsync(lab);
@@ -87,7 +88,7 @@ public sealed class AgentMesh : IAsyncDisposable
             list.Add(host);
         }
 
-        await mesh.StartAgentsAsync(list, plans, policy, seed, keys, labels: null);
+        await mesh.StartAgentsAsync(list, plans, policy, seed, keys, labels: null, authenticationGrace);
         return mesh;
     }
 
@@ -252,7 +253,7 @@ public sealed class AgentMesh : IAsyncDisposable
     /// <summary>A host's address on the underlay switch.</summary>
     public static IPAddress UnderlayAddress(LabHost host) => IPAddress.Parse($"fd5e:ff00::{(host ?? throw new ArgumentNullException(nameof(host))).Index:x}");
 
-    private async Task StartAgentsAsync(IReadOnlyList<LabHost> hosts, IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, BabelKey>? keys, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? labels)
+    private async Task StartAgentsAsync(IReadOnlyList<LabHost> hosts, IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, BabelKey>? keys, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? labels, TimeSpan? authenticationGrace)
     {
         var directory = Lab.PathFor("membership");
         foreach (var file in LabOperator.Files(plans, policy, HelloInterval, labels))
@@ -267,6 +268,7 @@ public sealed class AgentMesh : IAsyncDisposable
             {
                 InterfacePrefix = Lab.RunId + host.Name,
                 PoolSize = 16,
+                AuthenticationGrace = authenticationGrace ?? TimeSpan.FromSeconds(30),
             };
             var agent = new HostAgent(options, new DirectoryMembershipSource(directory, host.Name), new HostShell(host.Namespace), TimeProvider.System, Xoshiro256StarStar.ForStream(seed, (ulong)host.Index), Lab.Log);
             _running.Add(new RunningAgent(host, agent));

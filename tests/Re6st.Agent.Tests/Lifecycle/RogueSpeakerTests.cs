@@ -36,7 +36,7 @@ public sealed class RogueSpeakerTests(ITestOutputHelper output)
         var otherKey = new Dictionary<string, BabelKey> { [Rogue] = BabelKey.FromBytes(AgentMesh.KeyId, RandomNumberGenerator.GetBytes(32)) };
 
         await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
-        await using var mesh = await AgentMesh.StartAsync(lab, plans, Policy, seed: 13, otherKey);
+        await using var mesh = await AgentMesh.StartAsync(lab, plans, Policy, seed: 13, otherKey, authenticationGrace: TimeSpan.FromSeconds(15));
 
         // A plain babeld without any key on the underlay, announcing its prefixes and a default route.
         var outsider = await mesh.AddUnderlayHostAsync(Outsider);
@@ -83,6 +83,14 @@ public sealed class RogueSpeakerTests(ITestOutputHelper output)
         var pairs = honestHosts.SelectMany(from => honestHosts.Where(to => to != from).Select(to => (from, to))).ToList();
         Assert.Empty(await mesh.PingAsync(pairs));
         Assert.Empty(await mesh.PingAsync(pairs, ipv4: true));
+
+        // Trust no node: the honest ends of the rogue's arrows go once it has spoken no authenticated
+        // Babel over them for the grace (15 s here), and no arrow between honest hosts ever does.
+        var honestAgents = honest.Select(mesh.Agent).ToList();
+        var honestArrows = honestAgents.SelectMany(a => a.Arrows.Where(x => x.Peer != Rogue).Select(x => x.Id)).ToHashSet(StringComparer.Ordinal);
+        await WaitAsync(() => Task.FromResult(honestAgents.Sum(a => a.Decisions.GetValueOrDefault("destroyed/unauthenticated")) >= Policy.ArrowsPerNode), "the arrows to the rogue to be destroyed", seconds: 60);
+        Assert.True(rogueAgent.Decisions.GetValueOrDefault("destroyed/unauthenticated") >= 1, "the rogue's own ends: " + string.Join(", ", rogueAgent.Decisions));
+        Assert.Subset(honestAgents.SelectMany(a => a.Arrows.Select(x => x.Id)).ToHashSet(StringComparer.Ordinal), honestArrows);
     }
 
     /// <summary>Every arrow of the host carries packets both ways: the agent's probes inside its tunnel are answered.</summary>
