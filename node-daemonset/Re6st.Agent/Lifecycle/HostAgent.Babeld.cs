@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Re6st.Agent.Babel;
+using Re6st.Agent.Host;
+using Re6st.Agent.Membership;
+using Re6st.Agent.Metrics;
+using Re6st.Agent.Probing;
+using Re6st.Agent.Tunnels;
+using Re6st.Core.Arrows;
+using Re6st.Core.Policy;
+using Re6st.Core.Randomness;
+
+namespace Re6st.Agent.Lifecycle;
+
+/// <summary>babeld's configuration, its restart for a new plan or key, and what a restarted agent adopts.</summary>
+public sealed partial class HostAgent
+{
+    private string ConfigPath => Path.Combine(_options.StateDirectory, "babeld.conf");
+
+    private string SocketPath => Path.Combine(_options.StateDirectory, "babeld.sock");
+
+    /// <summary>babeld's configuration for this plan (the pool's names, filters, keys); returns its text.</summary>
+    private string WriteConfig(AgentView view)
+    {
+        var config = BabelConfig.ForNode(
+            view.Plan,
+            Enumerable.Range(0, _memberships.Length).ToDictionary(m => _memberships[m], m => _pool!.NamesOf(m)),
+            SocketPath,
+            view.Keys?.Signing ?? _options.Key,
+            view.HelloInterval);
+        BabelConfigFile.Write(ConfigPath, config);
+        return BabelConfigWriter.Write(config);
+    }
+
+    private void StartBabeld()
+    {
+        _babeldStartedAt = _time.GetUtcNow();
+        _babeld = new BabeldProcess(new BabeldOptions(ConfigPath) { ControlSocketPath = SocketPath, NetworkNamespace = _shell.Netns }, _time, _log);
+        _babeld.Start();
+    }
+
+    /// <summary>
+    /// A new plan (a bridge elected or retired, another aggregate to announce) or a new signing key.
+    /// babeld takes filters and keys only at start-up, so it restarts with the new configuration;
+    /// the tunnels stay, unless the host's sub-meshes changed: their pools are then rebuilt and the
+    /// arrows of the old ones go ("replanned").
+    /// </summary>
+    private async Task ReplanAsync(AgentView view, CancellationToken cancellationToken)
+    {
+        string[] memberships = [.. view.Plan.Memberships.Select(m => m.SubMesh)];
+        if (!memberships.SequenceEqual(_memberships))
+        {
+            foreach (var arrow in Arrows)
+            {
+                await RemoveAsync(arrow, "replanned", cancellationToken).ConfigureAwait(false);
+            }
+
+            _memberships = memberships;
+            _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
+        }
+
+        await _announcements!.ApplyAsync(view.Plan, cancellationToken).ConfigureAwait(false);
+        var text = WriteConfig(view);
+        if (text == _configText)
+        {
+            return;
+        }
+
+        _log($"{Node}: new plan or key: babeld restarts with the new configuration");
+        _restartsBefore += _babeld!.Restarts;
+        await _babeld.DisposeAsync().ConfigureAwait(false);
+        StartBabeld();
+        _configText = text;
+        Count("babeld-reconfigured");
+    }
+
+    /// <summary>
+    /// After a restart: the tunnels the journal lists and that still run are adopted as they were
+    /// (draining ones keep draining); any other arrow interface of this host is removed. A babeld
+    /// the previous run left is stopped: the new one reads the same configuration.
+    /// </summary>
+    private async Task AdoptAsync(string configPath, CancellationToken cancellationToken)
+    {
+        var stale = $"babeld -c {configPath}";
+        if ((await _shell.RunAsync("pkill", ["-TERM", "-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+        {
+            var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
+            while ((await _shell.RunAsync("pgrep", ["-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0 && _time.GetUtcNow() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _shell.RunAsync("pkill", ["-KILL", "-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false);
+            _log($"{Node}: stopped the babeld a previous run left");
+        }
+
+        var names = Enumerable.Range(0, _memberships.Length).SelectMany(_pool!.NamesOf).ToHashSet(StringComparer.Ordinal);
+        var live = await _tunnels!.AdoptAsync(_options.InterfacePrefix, names, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        foreach (var entry in _journal!.Read())
+        {
+            if (live.GetValueOrDefault(entry.Interface) != entry.Technology || Array.IndexOf(_memberships, entry.SubMesh) < 0 || _pool!.Take(entry.Interface) is not { } slot)
+            {
+                continue;
+            }
+
+            var record = new ArrowRecord(entry.Id, slot, entry.Peer, entry.SubMesh, entry.Technology, entry.Initiated, entry.Created)
+            {
+                State = entry.State,
+                DrainStartedAt = entry.DrainStartedAt,
+            };
+            if (record.State == ArrowState.Draining)
+            {
+                await _drain!.StartAsync(record.Interface, cancellationToken).ConfigureAwait(false);
+            }
+
+            await TrackAsync(record, cancellationToken).ConfigureAwait(false);
+            Count("adopted");
+            Metrics.Adopted(Technology(record.Technology));
+            _log($"{Node}: adopted {record.Interface} to {record.Peer} ({record.Technology}, {(record.Initiated ? "initiated" : "accepted")})");
+        }
+
+        var adopted = Arrows.Select(a => a.Interface).ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, technology) in live.Where(l => !adopted.Contains(l.Key)))
+        {
+            _log($"{Node}: removing {name}, left by a previous run and not in its journal");
+            await _tunnels.DeleteAsync(name, technology, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Re6st.Agent.Babel;
+using Re6st.Agent.Host;
+using Re6st.Agent.Membership;
+using Re6st.Agent.Metrics;
+using Re6st.Agent.Probing;
+using Re6st.Agent.Tunnels;
+using Re6st.Core.Arrows;
+using Re6st.Core.Policy;
+using Re6st.Core.Randomness;
+
+namespace Re6st.Agent.Lifecycle;
+
+/// <summary>The phases of a tick: accept, destroy (the principle, with the in-use drain and the most-used exception), select, and the dead or unauthenticated arrows that go at once.</summary>
+public sealed partial class HostAgent
+{
+    /// <summary>
+    /// Arrows peers opened towards this host. Trust no node: an arrow is accepted only from a host
+    /// that this host's own plan lists in the sub-mesh the arrow claims, with the key that host
+    /// publishes; arrows whose initiator no longer publishes them are removed.
+    /// </summary>
+    private async Task AcceptAsync(AgentView view, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var published = new Dictionary<string, (PeerView Peer, PeerStatus Status, PublishedArrow Arrow, int Membership)>(StringComparer.Ordinal);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var peer in view.Peers)
+        {
+            if (peer.Status is not { } status)
+            {
+                continue;
+            }
+
+            var allowed = Technologies(view, peer);
+            foreach (var arrow in status.Arrows.Where(a => a.Peer == Node))
+            {
+                var m = Array.IndexOf(_memberships, arrow.SubMesh);
+                var refusal = m < 0 || !peer.SubMeshes.Contains(arrow.SubMesh) ? "not-a-member"
+                    : (allowed & arrow.Technology) == 0 || HostTunnels.PeerIdentity(arrow.Technology, status.WireGuardKey, status.OpenVpnFingerprint) is null ? "technology"
+                    : null;
+                ids.Add(arrow.Id);
+                if (refusal is not null && _refused.Add(arrow.Id))
+                {
+                    Metrics.Rejected(refusal);
+                    _log($"{Node}: refused arrow {arrow.Id} from {peer.Node.Name} in {arrow.SubMesh}: {refusal}");
+                }
+                else if (refusal is null && !_refused.Contains(arrow.Id))
+                {
+                    published[arrow.Id] = (peer, status, arrow, m);
+                }
+            }
+        }
+
+        _refused.IntersectWith(ids);
+
+        // An accepted arrow is the initiator's arrow of that id: once it stops publishing it (or
+        // publishes a new arrow in its place, maybe on the same interface name), this end goes.
+        foreach (var record in Arrows.Where(a => !a.Initiated && !published.ContainsKey(a.Id)))
+        {
+            await RemoveAsync(record, "closed-by-peer", cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (id, (peer, status, arrow, m)) in published)
+        {
+            if (Arrows.FirstOrDefault(a => !a.Initiated && a.Id == id) is { } existing)
+            {
+                // The initiator drains it: Babel is dropped at this end too, so routes leave it both ways.
+                if (arrow.Draining && existing.State != ArrowState.Draining)
+                {
+                    await _drain!.StartAsync(existing.Interface, cancellationToken).ConfigureAwait(false);
+                    existing.State = ArrowState.Draining;
+                    existing.DrainStartedAt = now;
+                }
+
+                continue;
+            }
+
+            if (_pool!.Take(m) is not { } slot)
+            {
+                continue;
+            }
+
+            var identity = HostTunnels.PeerIdentity(arrow.Technology, status.WireGuardKey, status.OpenVpnFingerprint)!;
+            var spec = new TunnelSpec(slot.Interface, arrow.Technology, identity, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
+            if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
+            {
+                await TrackAsync(new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, arrow.Technology, initiated: false, now), cancellationToken).ConfigureAwait(false);
+                Count("accepted");
+                Metrics.Accepted(Technology(arrow.Technology));
+            }
+        }
+    }
+
+    /// <summary>The core's destruction policy on the arrows this host initiated.</summary>
+    private async Task DestroyAsync(AgentView view, DateTimeOffset now, bool periodEnded, CancellationToken cancellationToken)
+    {
+        var members = view.Peers.Select(p => p.Node.Name).ToHashSet(StringComparer.Ordinal);
+        var mine = Arrows.Where(a => a.Initiated && (periodEnded || a.State == ArrowState.Draining)).ToList();
+        foreach (var gone in mine.Where(a => !members.Contains(a.Peer)).ToList())
+        {
+            await RemoveAsync(gone, "peer-left", cancellationToken).ConfigureAwait(false);
+            mine.Remove(gone);
+        }
+
+        var babel = Babel;
+        var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), 0, a.DrainStartedAt)).ToArray();
+        var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);
+        for (var i = 0; i < mine.Count; i++)
+        {
+            var (arrow, decision) = (mine[i], decisions[i]);
+            if (arrow.State == ArrowState.Draining)
+            {
+                _log($"{Node}: draining {arrow.Interface} to {arrow.Peer}: {statuses[i].RoutesCarried} route(s) still use it -> {decision.Action} ({decision.Reason})");
+            }
+
+            switch (decision.Action)
+            {
+                case ArrowAction.StartDrain:
+                    await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ArrowAction.Destroy:
+                    await RemoveAsync(arrow, decision.Reason switch
+                    {
+                        DecisionReason.Drained => "drained",
+                        DecisionReason.ForcedAfterMaxDrain => "forced-after-max-drain",
+                        _ => "random",
+                    }, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ArrowAction.Keep when decision.Reason == DecisionReason.MostUsedSpared:
+                    Count("most-used-spared");
+                    Metrics.Spared("most-used");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The core's selection: new arrows to random peers of each sub-mesh, up to the policy's count.</summary>
+    private async Task SelectAsync(AgentView view, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (var m = 0; m < _memberships.Length; m++)
+        {
+            var subMesh = _memberships[m];
+            var peers = view.MembersOf(subMesh).Where(p => p.Status is not null).ToList();
+            var nodes = new List<NodeInfo> { Self(view) };
+            nodes.AddRange(peers.Select(Usable));
+            var set = new MemberSet(nodes);
+            var here = Arrows.Where(a => a.SubMesh == subMesh).ToList();
+            var connected = here.Select(a => set.IndexOf(a.Peer)).Where(i => i > 0).Distinct().ToArray();
+            var outgoing = here.Count(a => a.Initiated && a.State == ArrowState.Active);
+            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random))
+            {
+                var peer = peers[choice.Peer - 1];
+                var status = peer.Status!;
+                if (HostTunnels.PeerIdentity(choice.Technology, status.WireGuardKey, status.OpenVpnFingerprint) is not { } identity || _pool!.Take(m) is not { } slot)
+                {
+                    continue;
+                }
+
+                var spec = new TunnelSpec(slot.Interface, choice.Technology, identity, null, slot.Port, LinkLocal(slot));
+                if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
+                {
+                    await TrackAsync(new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now), cancellationToken).ConfigureAwait(false);
+                    var reason = SelectionReason(choice.Reason);
+                    Count("created/" + reason);
+                    Metrics.Created(reason, Technology(choice.Technology));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts draining an arrow this host initiated, as the policy does when it draws an arrow in
+    /// use: routes move away through Babel, and the arrow goes once none uses it (or after maxDrain).
+    /// </summary>
+    public async Task DrainAsync(string interfaceName, CancellationToken cancellationToken)
+    {
+        var arrow = Arrows.FirstOrDefault(a => a.Interface == interfaceName && a.Initiated)
+            ?? throw new InvalidOperationException($"{Node} initiated no arrow on {interfaceName}");
+        await StartDrainAsync(arrow, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+        arrow.State = ArrowState.Draining;
+        arrow.DrainStartedAt = now;
+        Count("drain-started");
+        Metrics.DrainStarted();
+    }
+
+    /// <summary>
+    /// Exception to the drain: an arrow that stopped answering its probes carries nothing any more,
+    /// so its link goes down at once (babeld drops the routes over it the moment it sees that, long
+    /// before its hellos would time out) and it is removed on the next tick.
+    /// </summary>
+    private void OnDead(string interfaceName)
+    {
+        ArrowRecord? arrow;
+        lock (_arrows)
+        {
+            _arrows.TryGetValue(interfaceName, out arrow);
+        }
+
+        if (arrow is null)
+        {
+            return;
+        }
+
+        arrow.Dead = true;
+        _ = Task.Run(async () =>
+        {
+            var down = await _shell.RunAsync("ip", ["link", "set", interfaceName, "down"]).ConfigureAwait(false);
+            _log($"{Node}: {interfaceName} to {arrow.Peer} is dead: link down ({down.ExitCode})");
+        });
+    }
+
+    private async Task RemoveDeadAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var babel = Babel;
+        foreach (var arrow in Arrows)
+        {
+            // Trust no node: a tunnel that carries packets but whose far end never speaks Babel with
+            // the mesh's key (a member without the key, a broken babeld) is an arrow in name only.
+            // Draining arrows are left out (their Babel is dropped on purpose), and so is the
+            // settling time after babeld (re)starts.
+            var unauthenticated = !arrow.Dead && arrow.State == ArrowState.Active && babel.Connected
+                && now - arrow.Created > _options.AuthenticationGrace && now - _babeldStartedAt > _options.AuthenticationGrace
+                && !babel.NeighboursOn(arrow.Interface).Any(n => n.Reach != 0);
+            if (!arrow.Dead && !unauthenticated)
+            {
+                continue;
+            }
+
+            if (!arrow.Initiated)
+            {
+                // Not taken again while its initiator still publishes it: that end finds it out too.
+                _refused.Add(arrow.Id);
+            }
+
+            await RemoveAsync(arrow, arrow.Dead ? "dead" : "unauthenticated", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deletes an arrow at once, without draining (what a dead arrow amounts to).</summary>
+    public async Task CutAsync(string interfaceName, CancellationToken cancellationToken)
+    {
+        var arrow = Arrows.FirstOrDefault(a => a.Interface == interfaceName)
+            ?? throw new InvalidOperationException($"{Node} has no arrow on {interfaceName}");
+        await RemoveAsync(arrow, "cut", cancellationToken).ConfigureAwait(false);
+    }
+}
