@@ -36,6 +36,7 @@ public sealed class AgentMetrics
     private readonly Gauge _lastDestruction;
     private readonly Gauge _subMeshMembers;
     private HashSet<(string, string, string)> _arrowSeries = [];
+    private HashSet<string> _subMeshSeries = new(StringComparer.Ordinal);
     private HashSet<(string, string, string, string)> _stateSeries = [];
 
     static AgentMetrics()
@@ -73,6 +74,20 @@ public sealed class AgentMetrics
         _lastDestruction = f.CreateGauge("re6st_last_policy_destruction_timestamp_seconds", "When the policy last destroyed one of this host's arrows (random, drained or forced); the agent's start before the first.");
         _subMeshMembers = f.CreateGauge("re6st_submesh_members", "Hosts in each sub-mesh this host belongs to, itself included (what its routing table should reach).", "submesh");
         _lastDestruction.SetToCurrentTimeUtc();
+
+        // Every reason has a series from the start, so that increase() sees the first event too.
+        foreach (var technology in new[] { "wireguard", "openvpn" })
+        {
+            foreach (var reason in new[] { "random", "bootstrap", "preferred", "small-mesh" })
+            {
+                _created.WithLabels(reason, technology);
+            }
+
+            foreach (var reason in new[] { "random", "drained", "forced-after-max-drain", "dead", "unauthenticated", "closed-by-peer", "peer-left", "replanned", "cut" })
+            {
+                _destroyed.WithLabels(reason, technology);
+            }
+        }
         _arrowReachable = f.CreateGauge("re6st_arrow_probe_up", "1 while this arrow answers the agent's probes inside the tunnel.", ArrowLabels);
     }
 
@@ -98,6 +113,14 @@ public sealed class AgentMetrics
         {
             _subMeshMembers.WithLabels(subMesh).Set(members);
         }
+
+        // A sub-mesh this host left (a bridge role ended) must not keep counting.
+        foreach (var left in _subMeshSeries.Where(m => !subMeshMembers.ContainsKey(m)))
+        {
+            _subMeshMembers.RemoveLabelled(left);
+        }
+
+        _subMeshSeries = [.. subMeshMembers.Keys];
     }
 
     public void Accepted(string technology) => _accepted.WithLabels(technology).Inc();

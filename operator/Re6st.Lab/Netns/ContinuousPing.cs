@@ -60,7 +60,9 @@ public sealed partial class ContinuousPing : IAsyncDisposable
                 longest = Math.Max(longest, run);
             }
 
-            return new PingFigures(_sent, _answered.Count, longest * Interval);
+            // Flowing at the end: most of the last half second's pings answered.
+            var tail = Enumerable.Range(Math.Max(1, _sent - 9), Math.Min(10, _sent)).Count(_answered.Contains);
+            return new PingFigures(_sent, _answered.Count, longest * Interval) { FlowingAtEnd = tail >= 8 };
         }
     }
 
@@ -106,6 +108,9 @@ public sealed partial class ContinuousPing : IAsyncDisposable
 public sealed record PingFigures(int Sent, int Received, TimeSpan LongestOutage)
 {
     public int Lost => Sent - Received;
+
+    /// <summary>Whether the last pings (most of the final half second's) were answered.</summary>
+    public bool FlowingAtEnd { get; init; }
 
     public override string ToString() => $"{Lost} lost of {Sent}, longest outage {LongestOutage.TotalSeconds:F2} s";
 }
