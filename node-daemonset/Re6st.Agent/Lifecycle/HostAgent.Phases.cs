@@ -209,8 +209,16 @@ public sealed partial class HostAgent
         arrow.Dead = true;
         _ = Task.Run(async () =>
         {
-            var down = await _shell.RunAsync("ip", ["link", "set", interfaceName, "down"]).ConfigureAwait(false);
-            _log($"{Node}: {interfaceName} to {arrow.Peer} is dead: link down ({down.ExitCode})");
+            try
+            {
+                var down = await _shell.RunAsync("ip", ["link", "set", interfaceName, "down"], TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                _log($"{Node}: {interfaceName} to {arrow.Peer} is dead: link down ({down.ExitCode})");
+            }
+            catch (Exception e) when (e is TimeoutException or HostCommandException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // The next tick removes the arrow anyway; only the fast path was lost.
+                _log($"{Node}: {interfaceName} to {arrow.Peer} is dead, but its link would not go down: {e.Message}");
+            }
         });
     }
 

@@ -304,35 +304,33 @@ public sealed partial class HostAgent : IAsyncDisposable
     /// <summary>Clean shutdown: babeld stops, every arrow interface and the drain table go.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_prober is not null)
+        // Each step on its own: one that fails must not leave the others' processes and interfaces behind.
+        await CleanAsync("probes", () => _prober?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        await CleanAsync("babeld control", () => _control?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        await CleanAsync("babeld", () => _babeld?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        await CleanAsync("tunnels", async () =>
         {
-            await _prober.DisposeAsync().ConfigureAwait(false);
-        }
+            if (_tunnels is not null)
+            {
+                await _tunnels.RemoveAllAsync(CancellationToken.None).ConfigureAwait(false);
+                await _tunnels.DisposeAsync().ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+        await CleanAsync("drain table", async () => await (_drain?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+    }
 
-        if (_control is not null)
+    private async Task CleanAsync(string what, Func<ValueTask> step)
+    {
+        try
         {
-            await _control.DisposeAsync().ConfigureAwait(false);
+            await step().ConfigureAwait(false);
         }
-
-        if (_babeld is not null)
+#pragma warning disable CA1031 // Logged; the remaining steps still run.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            await _babeld.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_tunnels is not null)
-        {
-            await _tunnels.RemoveAllAsync(CancellationToken.None).ConfigureAwait(false);
-            await _tunnels.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_drain is not null)
-        {
-            await _drain.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-
-        if (_announcements is not null)
-        {
-            await _announcements.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+            _log($"{Node}: shutdown: {what} failed: {e.Message}");
         }
     }
 }

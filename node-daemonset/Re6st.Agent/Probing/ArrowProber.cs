@@ -132,8 +132,9 @@ public sealed class ArrowProber : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
+            // Stopped.
         }
     }
 
@@ -166,7 +167,7 @@ public sealed class ArrowProber : IAsyncDisposable
             {
                 r = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 return;
             }
