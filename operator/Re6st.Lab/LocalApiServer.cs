@@ -95,6 +95,9 @@ public sealed class LocalApiServer : IAsyncDisposable
             $"--cert-dir={Path.Combine(_dir, "certs")}",
             $"--token-auth-file={Path.Combine(_dir, "tokens.csv")}",
             "--authorization-mode=RBAC",
+
+            // As kubeadm and the managed clusters set it: the agent's DaemonSet runs privileged.
+            "--allow-privileged=true",
             "--service-account-issuer=https://kubernetes.default.svc",
             $"--service-account-key-file={Path.Combine(_dir, "sa.pub")}",
             $"--service-account-signing-key-file={Path.Combine(_dir, "sa.key")}",
