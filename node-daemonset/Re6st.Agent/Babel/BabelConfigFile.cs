@@ -8,7 +8,10 @@ public static class BabelConfigFile
     /// Writes the file readable by its owner only (it holds the HMAC keys) and replaces any previous
     /// version atomically, so a babeld restarting meanwhile reads the old or the new file, never half.
     /// </summary>
-    public static void Write(string path, BabelConfig config)
+    public static void Write(string path, BabelConfig config) => WriteText(path, BabelConfigWriter.Write(config));
+
+    /// <summary>Writes configuration text already rendered by <see cref="BabelConfigWriter"/>, as <see cref="Write"/> does.</summary>
+    public static void WriteText(string path, string text)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!OperatingSystem.IsLinux())
@@ -16,7 +19,6 @@ public static class BabelConfigFile
             throw new PlatformNotSupportedException("babeld and the re6st agent run on Linux");
         }
 
-        var text = BabelConfigWriter.Write(config);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");

@@ -19,17 +19,18 @@ public sealed partial class HostAgent
 
     private string SocketPath => Path.Combine(_options.StateDirectory, "babeld.sock");
 
-    /// <summary>babeld's configuration for this plan (the pool's names, filters, keys); returns its text.</summary>
-    private string WriteConfig(AgentView view)
+    /// <summary>The text of babeld's configuration for this plan (the pool's names, filters, keys).</summary>
+    private string ConfigText(AgentView view) => BabelConfigWriter.Write(BabelConfig.ForNode(
+        view.Plan,
+        Enumerable.Range(0, _memberships.Length).ToDictionary(m => _memberships[m], m => _pool!.NamesOf(m)),
+        SocketPath,
+        view.Keys?.Signing ?? _options.Key,
+        view.HelloInterval));
+
+    private void WriteConfig(string text)
     {
-        var config = BabelConfig.ForNode(
-            view.Plan,
-            Enumerable.Range(0, _memberships.Length).ToDictionary(m => _memberships[m], m => _pool!.NamesOf(m)),
-            SocketPath,
-            view.Keys?.Signing ?? _options.Key,
-            view.HelloInterval);
-        BabelConfigFile.Write(ConfigPath, config);
-        return BabelConfigWriter.Write(config);
+        BabelConfigFile.WriteText(ConfigPath, text);
+        _configText = text;
     }
 
     private void StartBabeld()
@@ -60,17 +61,17 @@ public sealed partial class HostAgent
         }
 
         await _announcements!.ApplyAsync(view.Plan, cancellationToken).ConfigureAwait(false);
-        var text = WriteConfig(view);
+        var text = ConfigText(view);
         if (text == _configText)
         {
             return;
         }
 
         _log($"{Node}: new plan or key: babeld restarts with the new configuration");
+        WriteConfig(text);
         _restartsBefore += _babeld!.Restarts;
         await _babeld.DisposeAsync().ConfigureAwait(false);
         StartBabeld();
-        _configText = text;
         Count("babeld-reconfigured");
     }
 
@@ -116,7 +117,7 @@ public sealed partial class HostAgent
 
             await TrackAsync(record, cancellationToken).ConfigureAwait(false);
             Count("adopted");
-            Metrics.Adopted(Technology(record.Technology));
+            Metrics.Adopted(record.Technology.ToName());
             _log($"{Node}: adopted {record.Interface} to {record.Peer} ({record.Technology}, {(record.Initiated ? "initiated" : "accepted")})");
         }
 

@@ -86,7 +86,7 @@ public sealed partial class HostAgent
             {
                 await TrackAsync(new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, arrow.Technology, initiated: false, now), cancellationToken).ConfigureAwait(false);
                 Count("accepted");
-                Metrics.Accepted(Technology(arrow.Technology));
+                Metrics.Accepted(arrow.Technology.ToName());
             }
         }
     }
@@ -162,7 +162,7 @@ public sealed partial class HostAgent
                     await TrackAsync(new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now), cancellationToken).ConfigureAwait(false);
                     var reason = SelectionReason(choice.Reason);
                     Count("created/" + reason);
-                    Metrics.Created(reason, Technology(choice.Technology));
+                    Metrics.Created(reason, choice.Technology.ToName());
                 }
             }
         }

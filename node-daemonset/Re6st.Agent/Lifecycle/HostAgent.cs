@@ -102,7 +102,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _announcements = new Announcements(_shell);
         await _announcements.ApplyAsync(_view.Plan, cancellationToken).ConfigureAwait(false);
         _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
-        _configText = WriteConfig(_view);
+        WriteConfig(ConfigText(_view));
         _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
         await AdoptAsync(ConfigPath, cancellationToken).ConfigureAwait(false);
         StartBabeld();
@@ -214,7 +214,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         }
 
         Count("destroyed/" + reason);
-        Metrics.Destroyed(reason, Technology(arrow.Technology));
+        Metrics.Destroyed(reason, arrow.Technology.ToName());
         if (arrow.DrainStartedAt is { } started && arrow.Initiated)
         {
             Metrics.DrainEnded(_time.GetUtcNow() - started, forced: reason == "forced-after-max-drain");
@@ -287,7 +287,6 @@ public sealed partial class HostAgent : IAsyncDisposable
         _ => reason.ToString().ToLowerInvariant(),
     };
 
-    private static string Technology(TunnelTechnology technology) => technology == TunnelTechnology.OpenVpn ? "openvpn" : "wireguard";
 
     private void Count(string what) => _decisions.AddOrUpdate(what, 1, (_, n) => n + 1);
 

@@ -3,6 +3,7 @@ using Re6st.Agent.Babel;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Probing;
 using Re6st.Core.Arrows;
+using Re6st.Core.Policy;
 
 namespace Re6st.Agent.Metrics;
 
@@ -148,7 +149,7 @@ public sealed class AgentMetrics
         _routes.Set(babel.InstalledRouteCount);
 
         var states = arrows
-            .GroupBy(a => (State: a.State == ArrowState.Draining ? "draining" : "active", Technology: a.Technology.ToString().ToLowerInvariant(), Direction: a.Initiated ? "initiated" : "accepted", a.SubMesh))
+            .GroupBy(a => (State: a.State == ArrowState.Draining ? "draining" : "active", Technology: a.Technology.ToName(), Direction: a.Initiated ? "initiated" : "accepted", a.SubMesh))
             .ToDictionary(g => (g.Key.State, g.Key.Technology, g.Key.Direction, g.Key.SubMesh), g => g.Count());
         foreach (var gone in _stateSeries.Where(s => !states.ContainsKey(s)))
         {
