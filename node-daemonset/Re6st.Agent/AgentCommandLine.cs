@@ -3,6 +3,7 @@ using System.Net;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Lifecycle;
 using Re6st.Core.Policy;
+using Re6st.Operator.Runtime;
 
 namespace Re6st.Agent;
 
@@ -115,7 +116,7 @@ public sealed record AgentCommandLine
             MembershipDirectory = Value("--membership-dir"),
             BabelKeyFile = Value("--babel-key-file"),
             Netns = Value("--netns"),
-            Metrics = ParseMetrics(Value("--metrics", "RE6ST_METRICS")),
+            Metrics = Value("--metrics", "RE6ST_METRICS") is { } metrics ? MetricsEndpoint.ParseAddress(metrics) : ("+", 9652),
         };
     }
 
@@ -146,23 +147,4 @@ public sealed record AgentCommandLine
 
     // Replaced by the mesh's real key once the membership source has it.
     private static readonly BabelKey Placeholder = new("unset", "00");
-
-    private static (string, int)? ParseMetrics(string? text)
-    {
-        if (text is null)
-        {
-            return ("+", 9652);
-        }
-
-        if (text == "off")
-        {
-            return null;
-        }
-
-        var colon = text.LastIndexOf(':');
-        var host = colon > 0 ? text[..colon].Trim('[', ']') : "";
-        return colon > 0 && int.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
-            ? (host is "0.0.0.0" or "::" or "*" ? "+" : host, port)
-            : throw new FormatException($"--metrics: '{text}' is not HOST:PORT (or 'off')");
-    }
 }

@@ -1,6 +1,5 @@
 using k8s;
 using Microsoft.Extensions.Logging;
-using System.Globalization;
 using Re6st.Operator;
 using Re6st.Operator.Runtime;
 
@@ -31,20 +30,13 @@ for (var i = 0; i < args.Length; i++)
             options = options with { LeaderElection = false };
             break;
         case "--metrics":
-            var text = Next();
-            var colon = text.LastIndexOf(':');
-            if (text == "off")
+            try
             {
-                metricsAt = null;
+                metricsAt = MetricsEndpoint.ParseAddress(Next());
             }
-            else if (colon > 0 && int.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536)
+            catch (FormatException e)
             {
-                var host = text[..colon].Trim('[', ']');
-                metricsAt = (host is "0.0.0.0" or "::" or "*" ? "+" : host, port);
-            }
-            else
-            {
-                Console.Error.WriteLine($"re6st-operator: --metrics: '{text}' is not HOST:PORT (or 'off')");
+                Console.Error.WriteLine($"re6st-operator: {e.Message}");
                 Console.Error.WriteLine(Usage);
                 return 2;
             }

@@ -24,5 +24,24 @@ public sealed class MetricsEndpoint : IAsyncDisposable
         return new MetricsEndpoint(server, new Uri($"http://{shown}:{port}/metrics"));
     }
 
+    /// <summary>
+    /// A --metrics value: "HOST:PORT" (0.0.0.0, :: or * for every address), or "off" (null).
+    /// Throws a FormatException that names the option.
+    /// </summary>
+    public static (string Host, int Port)? ParseAddress(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text == "off")
+        {
+            return null;
+        }
+
+        var colon = text.LastIndexOf(':');
+        var host = colon > 0 ? text[..colon].Trim('[', ']') : "";
+        return colon > 0 && int.TryParse(text[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+            ? (host is "0.0.0.0" or "::" or "*" ? "+" : host, port)
+            : throw new FormatException($"--metrics: '{text}' is not HOST:PORT (or 'off')");
+    }
+
     public async ValueTask DisposeAsync() => await _server.StopAsync().ConfigureAwait(false);
 }
