@@ -48,15 +48,20 @@ public static class BenchCommand
 
         var nodes = a.Number("--nodes", 5000, 1, 100_000);
         var order = a.Number("--order", 2, 1, 3);
-        var result = await OperatorAsync(nodes, order);
+        await PrintAsync(await OperatorAsync(nodes, order), a);
+        return 0;
+    }
+
+    /// <summary>A benchmark's one JSON object: on stdout, and in the --json file when given.</summary>
+    public static async Task PrintAsync<T>(T result, Arguments arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
         var json = JsonSerializer.Serialize(result, SimCommand.Json);
         Console.WriteLine(json);
-        if (a.Text("--json") is { } path)
+        if (arguments.Text("--json") is { } path)
         {
             await File.WriteAllTextAsync(path, json + "\n");
         }
-
-        return 0;
     }
 
     private static async Task<OperatorBench> OperatorAsync(int count, int order)

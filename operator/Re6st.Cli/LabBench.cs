@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Re6st.Core.Policy;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
@@ -42,14 +41,7 @@ public static class LabBench
 
         var hosts = a.Number("--hosts", 8, 4, 26);
         var reroutes = a.Number("--reroutes", 5, 1, 50);
-        var result = await MeasureAsync(hosts, reroutes);
-        var json = JsonSerializer.Serialize(result, SimCommand.Json);
-        Console.WriteLine(json);
-        if (a.Text("--json") is { } path)
-        {
-            await File.WriteAllTextAsync(path, json + "\n");
-        }
-
+        await BenchCommand.PrintAsync(await MeasureAsync(hosts, reroutes), a);
         return 0;
     }
 
