@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Metrics;
@@ -32,12 +30,19 @@ public sealed partial class Scrape
 
     public string Text { get; }
 
+    /// <summary>Serves an in-process agent's registry on a loopback port for one scrape.</summary>
     public static async Task<Scrape> Async(HostAgent agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        await using var endpoint = MetricsEndpoint.Start(agent.Metrics.Registry, "127.0.0.1", FreePort());
+        await using var endpoint = MetricsEndpoint.Start(agent.Metrics.Registry, "127.0.0.1", AgentMesh.FreePort());
+        return await Async(endpoint.Address);
+    }
+
+    /// <summary>Scrapes a running endpoint (an agent process's).</summary>
+    public static async Task<Scrape> Async(Uri address)
+    {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var text = await http.GetStringAsync(endpoint.Address);
+        var text = await http.GetStringAsync(address);
         await CheckAsync(text);
         return new Scrape(text);
     }
@@ -67,13 +72,6 @@ public sealed partial class Scrape
         {
             File.Delete(file);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)$")]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Re6st.Agent.Tests.Lifecycle;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
 using Re6st.Core.Policy;
@@ -17,15 +18,11 @@ public sealed class AgentProcessTests(ITestOutputHelper output)
         var mesh = await AgentMesh.StartProcessesAsync(lab, 4, policy);
         var hosts = lab.Hosts.Where(h => h.Name != "sw").ToList();
         var agents = mesh.Processes;
-        await EveryPairPingsAsync(lab, hosts, TimeSpan.FromSeconds(90));
+        await EveryPairPingsAsync(mesh, hosts, TimeSpan.FromSeconds(90));
 
         // Its metrics are served where the command line said.
-        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
-        {
-            var text = await http.GetStringAsync(agents[0].Metrics);
-            Assert.Contains("re6st_arrows{", text, StringComparison.Ordinal);
-            Assert.Contains("re6st_routes_installed{", text, StringComparison.Ordinal);
-        }
+        var served = await Scrape.Async(agents[0].Metrics);
+        Assert.True(served.Has("re6st_arrows") && served.Has("re6st_routes_installed"), served.Text);
 
         // The crash: SIGKILL leaves its babeld and tunnels behind; the new process adopts the tunnels.
         var a = agents[0];
@@ -41,14 +38,15 @@ public sealed class AgentProcessTests(ITestOutputHelper output)
 
             // Running again: a babeld of its own in place of the orphan, and the tunnels taken over.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            Scraped? scraped = null;
-            while ((await BabeldPidsAsync(a)) is var pids && (pids.Count != 1 || pids[0] == oldBabeld[0] || (scraped = await ScrapeAsync(a)) is not { BabeldUp: 1 } || scraped.Adopted < before.Count))
+            Scrape? scraped = null;
+            while ((await BabeldPidsAsync(a)) is var pids && (pids.Count != 1 || pids[0] == oldBabeld[0] || (scraped = await ScrapeAsync(a)) is null
+                || scraped.Value("re6st_babeld_up") != 1 || scraped.Value("re6st_arrows_adopted_total") < before.Count))
             {
-                Assert.True(DateTime.UtcNow < deadline, $"the restarted agent did not take over: babeld {string.Join(",", pids)} (was {oldBabeld[0]}), {scraped}");
+                Assert.True(DateTime.UtcNow < deadline, $"the restarted agent did not take over: babeld {string.Join(",", pids)} (was {oldBabeld[0]}), metrics {scraped?.Text}");
                 await Task.Delay(250);
             }
 
-            await EveryPairPingsAsync(lab, hosts, TimeSpan.FromSeconds(60));
+            await EveryPairPingsAsync(mesh, hosts, TimeSpan.FromSeconds(60));
             var figures = await ping.StopAsync();
             output.WriteLine($"across the restart of {a.Host.Name}'s agent: {figures}");
             Assert.True(figures.Received > 0 && figures.LongestOutage < TimeSpan.FromSeconds(30), $"traffic through {a.Host.Name} did not come back: {figures}");
@@ -74,17 +72,12 @@ public sealed class AgentProcessTests(ITestOutputHelper output)
         }
     }
 
-    private sealed record Scraped(double BabeldUp, double Adopted);
-
     /// <summary>What the agent's metrics say, or null while its endpoint does not answer.</summary>
-    private static async Task<Scraped?> ScrapeAsync(AgentProcess agent)
+    private static async Task<Scrape?> ScrapeAsync(AgentProcess agent)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         try
         {
-            var lines = (await http.GetStringAsync(agent.Metrics)).Split('\n');
-            double Sum(string name) => lines.Where(l => l.StartsWith(name + "{", StringComparison.Ordinal)).Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-            return new Scraped(Sum("re6st_babeld_up"), Sum("re6st_arrows_adopted_total"));
+            return await Scrape.Async(agent.Metrics);
         }
         catch (HttpRequestException)
         {
@@ -114,23 +107,15 @@ public sealed class AgentProcessTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task EveryPairPingsAsync(NetnsLab lab, IReadOnlyList<LabHost> hosts, TimeSpan timeout)
+    private static async Task EveryPairPingsAsync(AgentMesh mesh, IReadOnlyList<LabHost> hosts, TimeSpan timeout)
     {
+        var pairs = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => (f, t))).ToList();
         var deadline = DateTime.UtcNow + timeout;
-        List<string> failed;
-        do
+        IReadOnlyList<string> failed;
+        while ((failed = await mesh.PingAsync(pairs, count: 1)).Count > 0)
         {
-            var pairs = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => (f, t))).ToList();
-            var results = await Task.WhenAll(pairs.Select(async p => (p, r: await lab.PingAsync(p.f, p.t, count: 1))));
-            failed = [.. results.Where(x => x.r.ExitCode != 0).Select(x => $"{x.p.f.Name}->{x.p.t.Name}")];
-            if (failed.Count == 0)
-            {
-                return;
-            }
-
+            Assert.True(DateTime.UtcNow < deadline, $"no full connectivity within {timeout.TotalSeconds} s: {string.Join(", ", failed)}");
             await Task.Delay(500);
         }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"no full connectivity within {timeout.TotalSeconds} s: {string.Join(", ", failed)}");
     }
 }
