@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Re6st.Core.Arrows;
 using Re6st.Core.Policy;
 
@@ -12,20 +11,13 @@ namespace Re6st.Agent.Lifecycle;
 /// </summary>
 public sealed class ArrowJournal(string path)
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
     private string _written = "";
 
     public IReadOnlyList<JournalEntry> Read()
     {
         try
         {
-            return JsonSerializer.Deserialize<List<JournalEntry>>(File.ReadAllText(path), Json) ?? [];
+            return JsonSerializer.Deserialize(File.ReadAllText(path), AgentJsonContext.Default.ListJournalEntry) ?? [];
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
         {
@@ -36,7 +28,7 @@ public sealed class ArrowJournal(string path)
 
     public void Write(IEnumerable<ArrowRecord> arrows)
     {
-        var text = JsonSerializer.Serialize(arrows.OrderBy(a => a.Interface, StringComparer.Ordinal).Select(JournalEntry.Of).ToList(), Json);
+        var text = JsonSerializer.Serialize(arrows.OrderBy(a => a.Interface, StringComparer.Ordinal).Select(JournalEntry.Of).ToList(), AgentJsonContext.Default.ListJournalEntry);
         if (text == _written)
         {
             return;

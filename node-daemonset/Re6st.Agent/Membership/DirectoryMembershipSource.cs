@@ -1,7 +1,4 @@
-using System.Net;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using Re6st.Core.Addressing;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
@@ -16,13 +13,8 @@ namespace Re6st.Agent.Membership;
 /// </summary>
 public sealed class DirectoryMembershipSource(string directory, string node) : IMembershipSource
 {
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new PrefixConverter(), new AddressConverter() },
-    };
+    /// <summary>The options of the plan and status files (for the types in <see cref="AgentJsonContext"/>).</summary>
+    public static JsonSerializerOptions Json => AgentJsonContext.Default.Options;
 
     public async Task<AgentView?> ReadAsync(CancellationToken cancellationToken)
     {
@@ -33,7 +25,7 @@ public sealed class DirectoryMembershipSource(string directory, string node) : I
         }
 
         await using var stream = File.OpenRead(path);
-        var file = await JsonSerializer.DeserializeAsync<PlanFile>(stream, Json, cancellationToken).ConfigureAwait(false)
+        var file = await JsonSerializer.DeserializeAsync(stream, AgentJsonContext.Default.PlanFile, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidDataException($"{path} is empty");
         var peers = new List<PeerView>();
         foreach (var member in file.Members)
@@ -53,14 +45,14 @@ public sealed class DirectoryMembershipSource(string directory, string node) : I
     public async Task PublishAsync(PeerStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        await WriteAtomicallyAsync(Path.Combine(directory, "status", node + ".json"), status, cancellationToken).ConfigureAwait(false);
+        await WriteAtomicallyAsync(Path.Combine(directory, "status", node + ".json"), JsonSerializer.Serialize(status, AgentJsonContext.Default.PeerStatus), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes one host's plan file (the operator's role in the lab and the tests).</summary>
     public static Task WritePlanAsync(string directory, PlanFile plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return WriteAtomicallyAsync(Path.Combine(directory, "plans", plan.Plan.Name + ".json"), plan, cancellationToken);
+        return WriteAtomicallyAsync(Path.Combine(directory, "plans", plan.Plan.Name + ".json"), JsonSerializer.Serialize(plan, AgentJsonContext.Default.PlanFile), cancellationToken);
     }
 
     private PeerStatus? ReadStatus(string peer)
@@ -68,7 +60,7 @@ public sealed class DirectoryMembershipSource(string directory, string node) : I
         var path = Path.Combine(directory, "status", peer + ".json");
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<PeerStatus>(File.ReadAllText(path), Json) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), AgentJsonContext.Default.PeerStatus) : null;
         }
         catch (JsonException)
         {
@@ -76,26 +68,12 @@ public sealed class DirectoryMembershipSource(string directory, string node) : I
         }
     }
 
-    private static async Task WriteAtomicallyAsync<T>(string path, T value, CancellationToken cancellationToken)
+    private static async Task WriteAtomicallyAsync(string path, string text, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + "." + Environment.ProcessId + "." + Environment.CurrentManagedThreadId + ".tmp";
-        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(value, Json), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(temp, text, cancellationToken).ConfigureAwait(false);
         File.Move(temp, path, overwrite: true);
-    }
-
-    private sealed class PrefixConverter : JsonConverter<IpPrefix>
-    {
-        public override IpPrefix Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => IpPrefix.Parse(reader.GetString()!);
-
-        public override void Write(Utf8JsonWriter writer, IpPrefix value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
-    }
-
-    private sealed class AddressConverter : JsonConverter<IPAddress>
-    {
-        public override IPAddress Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => IPAddress.Parse(reader.GetString()!);
-
-        public override void Write(Utf8JsonWriter writer, IPAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
     }
 }
 
