@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using k8s;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Host;
+using Re6st.Agent.Kube;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Membership;
 using Re6st.Agent.Metrics;
@@ -67,10 +67,8 @@ public static class AgentProgram
         }
         else
         {
-            var config = line.Kubeconfig is { } file
-                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(file)
-                : KubernetesClientConfiguration.InClusterConfig();
-            var client = sources.Own(new Kubernetes(config));
+            var connection = line.Kubeconfig is { } file ? KubeConnection.FromKubeconfig(file) : KubeConnection.InCluster();
+            var client = sources.Own(new KubeApiClient(connection));
             var cluster = MeshNodeMembershipSource.Start(client, options.Node, options.Mesh);
             sources.Own(cluster);
             source = cluster;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
+using Re6st.Agent.Kube;
 
 namespace Re6st.Lab;
 
@@ -50,6 +51,9 @@ public sealed class LocalApiServer : IAsyncDisposable
     public Kubernetes Operator { get; private set; } = null!;
 
     public Kubernetes Agent { get; private set; } = null!;
+
+    /// <summary>The agent's own client (what re6st-agent runs on), with the agent's token.</summary>
+    public KubeApiClient AgentApi { get; private set; } = null!;
 
     public string Log => File.Exists(Path.Combine(_dir, "apiserver.log")) ? File.ReadAllText(Path.Combine(_dir, "apiserver.log")) : "";
 
@@ -109,6 +113,7 @@ public sealed class LocalApiServer : IAsyncDisposable
         Admin = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(AdminKubeconfig));
         Operator = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(OperatorKubeconfig));
         Agent = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(AgentKubeconfig));
+        AgentApi = new KubeApiClient(KubeConnection.FromKubeconfig(AgentKubeconfig));
         await WaitReadyAsync();
         await Admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = OperatorNamespace } });
         await ApplyAsync(Path.Combine(_repository, "crds"));
@@ -127,6 +132,7 @@ public sealed class LocalApiServer : IAsyncDisposable
         Admin?.Dispose();
         Operator?.Dispose();
         Agent?.Dispose();
+        AgentApi?.Dispose();
         foreach (var p in new[] { _apiserver, _etcd })
         {
             if (p is { HasExited: false })

@@ -94,7 +94,7 @@ public sealed partial class OperatorHost : IDisposable
                 _scheduler.Enqueue(mesh.Metadata.Name);
 
                 // Ranges are checked against the other meshes: a new, gone or edited mesh concerns them all.
-                if (type != WatchEventType.Modified || old is null || old.Metadata.Generation != mesh.Metadata.Generation)
+                if (type != ChangeType.Modified || old is null || old.Metadata.Generation != mesh.Metadata.Generation)
                 {
                     EnqueueMeshes(_ => true);
                 }
@@ -107,7 +107,7 @@ public sealed partial class OperatorHost : IDisposable
             Caches.Nodes.Changed += (type, node, old) =>
             {
                 // Nodes change every few seconds (heartbeats); only joins, leaves and label edits matter here.
-                if (type != WatchEventType.Modified || old is null || !MeshReconciler.SameLabels(node.Metadata.Labels, old.Metadata.Labels))
+                if (type != ChangeType.Modified || old is null || !MeshReconciler.SameLabels(node.Metadata.Labels, old.Metadata.Labels))
                 {
                     EnqueueMeshes(_ => true);
                 }
@@ -115,7 +115,7 @@ public sealed partial class OperatorHost : IDisposable
             Caches.MeshNodes.Changed += (type, mn, old) =>
             {
                 // Status updates from agents leave the plan alone; deletions and spec edits are put right.
-                if (type == WatchEventType.Deleted || old is null || mn.Metadata.Generation != old.Metadata.Generation)
+                if (type == ChangeType.Deleted || old is null || mn.Metadata.Generation != old.Metadata.Generation)
                 {
                     _scheduler.Enqueue(mn.Spec.Mesh);
                 }

@@ -1,12 +1,11 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Re6st.Agent.Babel;
+using Re6st.Agent.Kube;
 using Re6st.Core.Policy;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;
@@ -23,7 +22,7 @@ namespace Re6st.Agent.Membership;
 /// </summary>
 public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsyncDisposable
 {
-    private readonly IKubernetes _client;
+    private readonly KubeApiClient _client;
     private readonly string _mesh;
     private readonly string _name;
     private readonly ILogger _log;
@@ -32,36 +31,36 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _runs = [];
-    private readonly Watch<V1Alpha1MeshNode, ResourceList<V1Alpha1MeshNode>> _self;
-    private readonly Dictionary<string, Watch<V1Alpha1MeshNode, ResourceList<V1Alpha1MeshNode>>> _subMeshes = new(StringComparer.Ordinal);
-    private (string Reference, Watch<V1Secret, V1SecretList> Watch)? _keys;
+    private readonly Watch<MeshNodeObject> _self;
+    private readonly Dictionary<string, Watch<MeshNodeObject>> _subMeshes = new(StringComparer.Ordinal);
+    private (string Reference, Watch<SecretObject> Watch)? _keys;
     private (string Json, string? Uid, string? Over)? _written;
     private long? _readGeneration;
     private long _writes;
     private bool _disposed;
 
-    private MeshNodeMembershipSource(IKubernetes client, string node, string mesh, ILogger log, TimeProvider time, int watchSeconds)
+    private MeshNodeMembershipSource(KubeApiClient client, string node, string mesh, ILogger log, TimeProvider time, int watchSeconds)
     {
         _client = client;
         _mesh = mesh;
-        _name = V1Alpha1MeshNode.NameFor(node, mesh);
+        _name = Group.MeshNodeName(node, mesh);
         _log = log;
         _time = time;
         _watchSeconds = watchSeconds;
-        var self = Informers.Custom<V1Alpha1MeshNode>(client, V1Alpha1MeshNode.Plural, null, $"metadata.name={_name}", log, time, watchSeconds);
-        self.Changed += (type, item, _) => Follow(type == WatchEventType.Deleted ? null : item);
+        var self = new Informer<MeshNodeObject>($"meshnodes (metadata.name={_name})", ApiListWatch.MeshNodes(client, null, $"metadata.name={_name}", watchSeconds), log, time);
+        self.Changed += (type, item, _) => Follow(type == ChangeType.Deleted ? null : item);
         _self = Run(self);
     }
 
     /// <summary>Starts watching <paramref name="node"/>'s MeshNode of <paramref name="mesh"/>; dispose to stop.</summary>
     /// <param name="watchSeconds">How long each watch request lasts before it is renewed from the last version seen.</param>
     public static MeshNodeMembershipSource Start(
-        IKubernetes client,
+        KubeApiClient client,
         string node,
         string mesh,
         ILogger? log = null,
         TimeProvider? time = null,
-        int watchSeconds = Informers.WatchSeconds)
+        int watchSeconds = ListWatch.WatchSeconds)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrEmpty(node);
@@ -113,7 +112,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
             .Where(p => p.SubMeshes.Count > 0)
             .ToList();
         _readGeneration = self.Metadata.Generation;
-        Watch<V1Secret, V1SecretList>? keyWatch;
+        Watch<SecretObject>? keyWatch;
         lock (_lock)
         {
             keyWatch = _keys?.Watch;
@@ -138,8 +137,8 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         }
 
         var desired = MeshNodeStatusMapping.ToStatus(status, _readGeneration);
-        var json = KubernetesJson.Serialize(desired);
-        var watched = self.Status is { } current ? KubernetesJson.Serialize(MeshNodeStatusMapping.Owned(current)) : null;
+        var json = JsonSerializer.Serialize(desired, KubeJsonContext.Default.MeshNodeStatus);
+        var watched = self.Status is { } current ? JsonSerializer.Serialize(MeshNodeStatusMapping.Owned(current), KubeJsonContext.Default.MeshNodeStatus) : null;
 
         // Nothing to do when the watch shows this status already, or when this source has just
         // written it and the watch has not caught up yet (it still shows the version written over).
@@ -152,12 +151,15 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         try
         {
             // Null fields are left out of the patch, so the status fields the agent does not own stay.
-            var patch = new V1Patch(new { status = desired }, V1Patch.PatchType.MergePatch);
-            await _client.CustomObjects.PatchClusterCustomObjectStatusAsync(patch, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, _name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _client.MergePatchAsync(
+                $"/apis/{Group.Name}/{Group.Version}/{Group.MeshNodePlural}/{_name}/status",
+                new StatusPatch { Status = desired },
+                KubeJsonContext.Default.StatusPatch,
+                cancellationToken).ConfigureAwait(false);
             _written = (json, self.Metadata.Uid, self.Metadata.ResourceVersion);
             Interlocked.Increment(ref _writes);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e) when (e.Status == HttpStatusCode.NotFound)
         {
             LogGone(_log, _name);
         }
@@ -170,7 +172,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     public Task<BabelKeyRing?> ReadKeysAsync(CancellationToken cancellationToken)
     {
         Follow(Self());
-        Watch<V1Secret, V1SecretList>? watch;
+        Watch<SecretObject>? watch;
         lock (_lock)
         {
             watch = _keys?.Watch;
@@ -199,13 +201,13 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         _stop.Dispose();
     }
 
-    private V1Alpha1MeshNode? Self() => _self.Informer.Get(_name);
+    private MeshNodeObject? Self() => _self.Informer.Get(_name);
 
     /// <summary>
     /// Watches what <paramref name="self"/> names: one watch per sub-mesh it belongs to, and its
     /// key Secret; stops the watches of what it no longer names. Returns the sub-mesh watches.
     /// </summary>
-    private List<Watch<V1Alpha1MeshNode, ResourceList<V1Alpha1MeshNode>>> Follow(V1Alpha1MeshNode? self)
+    private List<Watch<MeshNodeObject>> Follow(MeshNodeObject? self)
     {
         lock (_lock)
         {
@@ -223,8 +225,8 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
             foreach (var subMesh in wanted.Where(s => !_subMeshes.ContainsKey(s)))
             {
-                _subMeshes[subMesh] = Run(Informers.Custom<V1Alpha1MeshNode>(
-                    _client, V1Alpha1MeshNode.Plural, $"{Group.MeshLabel}={_mesh},{Group.SubMeshLabelPrefix}{subMesh}", null, _log, _time, _watchSeconds));
+                var selector = $"{Group.MeshLabel}={_mesh},{Group.SubMeshLabelPrefix}{subMesh}";
+                _subMeshes[subMesh] = Run(new Informer<MeshNodeObject>($"meshnodes ({selector})", ApiListWatch.MeshNodes(_client, selector, null, _watchSeconds), _log, _time));
             }
 
             var reference = self?.Spec.Babel.KeySecret;
@@ -238,22 +240,11 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         }
     }
 
-    private Informer<V1Secret, V1SecretList> SecretInformer(string @namespace, string name) => new(
-        $"secret {@namespace}/{name}",
-        (watch, version, ct) => _client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(
-            @namespace,
-            allowWatchBookmarks: watch ? true : null,
-            fieldSelector: $"metadata.name={name}",
-            resourceVersion: version,
-            timeoutSeconds: watch ? _watchSeconds : null,
-            watch: watch,
-            cancellationToken: ct),
-        _log,
-        _time);
+    private Informer<SecretObject> SecretInformer(string @namespace, string name) =>
+        new($"secret {@namespace}/{name}", ApiListWatch.Secret(_client, @namespace, name, _watchSeconds), _log, _time);
 
-    private Watch<T, TList> Run<T, TList>(Informer<T, TList> informer)
-        where T : class, IKubernetesObject<V1ObjectMeta>
-        where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+    private Watch<T> Run<T>(Informer<T> informer)
+        where T : class
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         var run = Task.Run(
@@ -278,7 +269,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
             _runs.Add(run);
         }
 
-        return new Watch<T, TList>(informer, stop);
+        return new Watch<T>(informer, stop);
     }
 
     /// <summary>
@@ -287,9 +278,9 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     /// CAVEAT: resourceVersions are opaque by contract; those of an etcd-backed API server are
     /// etcd revisions, which only grow. When one does not read as a number the first copy stays.
     /// </summary>
-    private static List<V1Alpha1MeshNode> Newest(IEnumerable<V1Alpha1MeshNode> copies)
+    private static List<MeshNodeObject> Newest(IEnumerable<MeshNodeObject> copies)
     {
-        var newest = new Dictionary<string, V1Alpha1MeshNode>(StringComparer.Ordinal);
+        var newest = new Dictionary<string, MeshNodeObject>(StringComparer.Ordinal);
         foreach (var copy in copies)
         {
             if (!newest.TryGetValue(copy.Metadata.Name, out var kept) || Revision(copy) > Revision(kept))
@@ -301,7 +292,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         return [.. newest.Values];
     }
 
-    private static ulong Revision(V1Alpha1MeshNode item) =>
+    private static ulong Revision(MeshNodeObject item) =>
         ulong.TryParse(item.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
 
     /// <summary>
@@ -309,7 +300,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     /// the annotation names the one that signs. Without a valid annotation the newest key signs
     /// (ids are "k" and the creation time in Unix seconds, so the greatest id is the newest).
     /// </summary>
-    private BabelKeyRing? KeysOf(V1Secret secret)
+    private BabelKeyRing? KeysOf(SecretObject secret)
     {
         var keys = new List<BabelKey>();
         foreach (var (id, value) in (secret.Data ?? new Dictionary<string, byte[]>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -342,11 +333,10 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     private static partial void LogBadKey(ILogger log, string secret, string id, string reason);
 
     /// <summary>One running informer and what stops it (its run disposes it once stopped).</summary>
-    private sealed class Watch<T, TList>(Informer<T, TList> informer, CancellationTokenSource stop)
-        where T : class, IKubernetesObject<V1ObjectMeta>
-        where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+    private sealed class Watch<T>(Informer<T> informer, CancellationTokenSource stop)
+        where T : class
     {
-        public Informer<T, TList> Informer { get; } = informer;
+        public Informer<T> Informer { get; } = informer;
 
         public void Stop() => stop.Cancel();
     }

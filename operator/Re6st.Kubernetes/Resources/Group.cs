@@ -6,6 +6,9 @@ public static class Group
     public const string Version = "v1alpha1";
     public const string ApiVersion = Name + "/" + Version;
 
+    /// <summary>The resource of the MeshNodes (one per host and mesh, named by <see cref="MeshNodeName"/>).</summary>
+    public const string MeshNodePlural = "meshnodes";
+
     /// <summary>Label on every MeshNode: the mesh it belongs to.</summary>
     public const string MeshLabel = "re6st.io/mesh";
 
@@ -20,6 +23,9 @@ public static class Group
 
     /// <summary>Annotation of a mesh's Babel key Secret: the id of the key that signs (every key listed is accepted).</summary>
     public const string SigningKeyAnnotation = "re6st.io/signing-key";
+
+    /// <summary>The name of the MeshNode of <paramref name="node"/> in <paramref name="mesh"/>.</summary>
+    public static string MeshNodeName(string node, string mesh) => $"{node}.{mesh}";
 
     public const string Finalizer = "re6st.io/cleanup";
 

@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace Re6st.Operator.Runtime;
@@ -12,28 +9,26 @@ namespace Re6st.Operator.Runtime;
 /// Gone) or anything fails, it lists again (with backoff). Reconcilers read this cache instead of
 /// listing the API server on every pass.
 /// </summary>
-public sealed partial class Informer<T, TList>
-    where T : class, IKubernetesObject<V1ObjectMeta>
-    where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+public sealed partial class Informer<T>
+    where T : class
 {
     private readonly string _name;
-    private readonly Func<bool, string?, CancellationToken, Task<HttpOperationResponse<TList>>> _list;
+    private readonly IListWatch<T> _source;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, T> _cache = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <param name="list">Lists (watch false) or watches (watch true) from a resourceVersion.</param>
-    public Informer(string name, Func<bool, string?, CancellationToken, Task<HttpOperationResponse<TList>>> list, ILogger log, TimeProvider time)
+    public Informer(string name, IListWatch<T> source, ILogger log, TimeProvider time)
     {
         _name = name;
-        _list = list;
+        _source = source;
         _log = log;
         _time = time;
     }
 
     /// <summary>Added, modified or deleted objects: (type, object, previous copy or null).</summary>
-    public event Action<WatchEventType, T, T?>? Changed;
+    public event Action<ChangeType, T, T?>? Changed;
 
     public bool HasSynced => _synced.Task.IsCompleted;
 
@@ -74,18 +69,18 @@ public sealed partial class Informer<T, TList>
 
     private async Task<string> ListAsync(CancellationToken cancellationToken)
     {
-        using var response = await _list(false, null, cancellationToken).ConfigureAwait(false);
+        var page = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         var fresh = new Dictionary<string, T>(StringComparer.Ordinal);
-        foreach (var item in response.Body.Items)
+        foreach (var item in page.Items)
         {
-            fresh[item.Metadata.Name] = item;
+            fresh[_source.NameOf(item)] = item;
         }
 
         foreach (var (name, old) in _cache)
         {
             if (!fresh.ContainsKey(name) && _cache.TryRemove(name, out _))
             {
-                Changed?.Invoke(WatchEventType.Deleted, old, old);
+                Changed?.Invoke(ChangeType.Deleted, old, old);
             }
         }
 
@@ -93,56 +88,49 @@ public sealed partial class Informer<T, TList>
         {
             var existed = _cache.TryGetValue(name, out var old);
             _cache[name] = item;
-            if (!existed || old!.Metadata.ResourceVersion != item.Metadata.ResourceVersion)
+            if (!existed || _source.ResourceVersionOf(old!) != _source.ResourceVersionOf(item))
             {
-                Changed?.Invoke(existed ? WatchEventType.Modified : WatchEventType.Added, item, old);
+                Changed?.Invoke(existed ? ChangeType.Modified : ChangeType.Added, item, old);
             }
         }
 
         LogListed(_log, _name, fresh.Count);
         _synced.TrySetResult();
-        return response.Body.Metadata.ResourceVersion;
+        return page.ResourceVersion;
     }
 
     /// <summary>Watches until the server ends the stream; returns the version to resume from, or null to list again.</summary>
     private async Task<string?> WatchAsync(string version, CancellationToken cancellationToken)
     {
-        var relist = false;
-        var response = _list(true, version, cancellationToken);
-#pragma warning disable CS0618 // The typed watch over a list call is the only one this client has for custom resources.
-        var events = response.WatchAsync<T, TList>(e => relist = true, cancellationToken);
-#pragma warning restore CS0618
-        await foreach (var (type, item) in events.ConfigureAwait(false))
+        await foreach (var (type, item) in _source.WatchAsync(version, cancellationToken).ConfigureAwait(false))
         {
-            if (item?.Metadata is null)
+            if (type == ChangeType.Error)
+            {
+                return null;
+            }
+
+            if (item is null)
             {
                 continue;
             }
 
-            version = item.Metadata.ResourceVersion ?? version;
+            version = _source.ResourceVersionOf(item) ?? version;
+            var name = _source.NameOf(item);
             switch (type)
             {
-                case WatchEventType.Added or WatchEventType.Modified:
-                    _cache.TryGetValue(item.Metadata.Name, out var before);
-                    _cache[item.Metadata.Name] = item;
+                case ChangeType.Added or ChangeType.Modified:
+                    _cache.TryGetValue(name, out var before);
+                    _cache[name] = item;
                     Changed?.Invoke(type, item, before);
                     break;
-                case WatchEventType.Deleted:
-                    _cache.TryRemove(item.Metadata.Name, out var gone);
+                case ChangeType.Deleted:
+                    _cache.TryRemove(name, out var gone);
                     Changed?.Invoke(type, item, gone);
                     break;
-                case WatchEventType.Error:
-                    relist = true;
-                    break;
-            }
-
-            if (relist)
-            {
-                break;
             }
         }
 
-        return relist ? null : version;
+        return version;
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "{Resource}: listed {Count} objects")]

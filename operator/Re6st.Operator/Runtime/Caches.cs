@@ -16,25 +16,25 @@ public sealed class Caches
         Meshes = Informers.Custom<V1Alpha1Mesh>(client, V1Alpha1Mesh.Plural, null, null, log, time);
         Policies = Informers.Custom<V1Alpha1RandomizationPolicy>(client, V1Alpha1RandomizationPolicy.Plural, null, null, log, time);
         MeshNodes = Informers.Custom<V1Alpha1MeshNode>(client, V1Alpha1MeshNode.Plural, Group.MeshLabel, null, log, time);
-        Nodes = new Informer<V1Node, V1NodeList>(
+        Nodes = new Informer<V1Node>(
             "nodes",
-            (watch, version, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(
+            new KubernetesListWatch<V1Node, V1NodeList>((watch, version, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(
                 allowWatchBookmarks: watch ? true : null,
                 resourceVersion: version,
-                timeoutSeconds: watch ? Informers.WatchSeconds : null,
+                timeoutSeconds: watch ? ListWatch.WatchSeconds : null,
                 watch: watch,
-                cancellationToken: ct),
+                cancellationToken: ct)),
             log,
             time);
     }
 
-    public Informer<V1Alpha1Mesh, ResourceList<V1Alpha1Mesh>> Meshes { get; }
+    public Informer<V1Alpha1Mesh> Meshes { get; }
 
-    public Informer<V1Alpha1RandomizationPolicy, ResourceList<V1Alpha1RandomizationPolicy>> Policies { get; }
+    public Informer<V1Alpha1RandomizationPolicy> Policies { get; }
 
-    public Informer<V1Alpha1MeshNode, ResourceList<V1Alpha1MeshNode>> MeshNodes { get; }
+    public Informer<V1Alpha1MeshNode> MeshNodes { get; }
 
-    public Informer<V1Node, V1NodeList> Nodes { get; }
+    public Informer<V1Node> Nodes { get; }
 
     public IEnumerable<Task> Run(CancellationToken cancellationToken) =>
         [Meshes.RunAsync(cancellationToken), Policies.RunAsync(cancellationToken), MeshNodes.RunAsync(cancellationToken), Nodes.RunAsync(cancellationToken)];

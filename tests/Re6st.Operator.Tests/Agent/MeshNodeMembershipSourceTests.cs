@@ -54,7 +54,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
 
             foreach (var node in nodes)
             {
-                await using var source = MeshNodeMembershipSource.Start(server.Agent, node, test);
+                await using var source = MeshNodeMembershipSource.Start(server.AgentApi, node, test);
                 var view = await ViewAsync(source, v => v.Peers.Count == 3, $"{node}: its plan and 3 peers", op.Log);
 
                 Assert.Equal(Json(meshNodes[node].Spec.ToPlan()), Json(view.Plan));
@@ -84,7 +84,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
     public async Task NoView_UntilTheHostHasAMeshNode()
     {
         var test = Cluster.NewName("src-none");
-        await using var source = MeshNodeMembershipSource.Start(server.Agent, test + "-000", test);
+        await using var source = MeshNodeMembershipSource.Start(server.AgentApi, test + "-000", test);
         await Task.Delay(TimeSpan.FromSeconds(1));
 
         Assert.Null(await source.ReadAsync(CancellationToken.None));
@@ -106,8 +106,8 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
                 new V1Patch(new { status = new { conditions = new[] { condition } } }, V1Patch.PatchType.MergePatch), Group.Name, Group.Version, V1Alpha1MeshNode.Plural, V1Alpha1MeshNode.NameFor(a, test));
 
             // The reader renews its watch every second: what it sees later comes through renewed watches.
-            await using var sourceA = MeshNodeMembershipSource.Start(server.Agent, a, test);
-            await using var sourceB = MeshNodeMembershipSource.Start(server.Agent, b, test, watchSeconds: 1);
+            await using var sourceA = MeshNodeMembershipSource.Start(server.AgentApi, a, test);
+            await using var sourceB = MeshNodeMembershipSource.Start(server.AgentApi, b, test, watchSeconds: 1);
             await ViewAsync(sourceA, v => v.Peers.Count == 2, $"{a}: its view", op.Log);
             await ViewAsync(sourceB, v => v.Peers.Count == 2, $"{b}: its view", op.Log);
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -130,7 +130,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             // Ticks that change nothing write nothing: again from the same source, and from a restarted one.
             await sourceA.PublishAsync(Status(a, [.. published.Arrows], [.. published.Accepted]), CancellationToken.None);
             await sourceA.PublishAsync(published, CancellationToken.None);
-            await using (var restarted = MeshNodeMembershipSource.Start(server.Agent, a, test))
+            await using (var restarted = MeshNodeMembershipSource.Start(server.AgentApi, a, test))
             {
                 await ViewAsync(restarted, v => v.Peers.Count == 2, $"{a} after a restart: its view", op.Log);
                 await restarted.PublishAsync(published, CancellationToken.None);
@@ -197,8 +197,8 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             var away = Assert.Single(bridge.Spec.Memberships, x => x.Role == "bridge").SubMesh;
             var elsewhere = all.First(m => m.Spec.HomeSubMesh == away && !In(m, home));
 
-            await using var memberSource = MeshNodeMembershipSource.Start(server.Agent, member.Spec.Node, test);
-            await using var bridgeSource = MeshNodeMembershipSource.Start(server.Agent, bridge.Spec.Node, test);
+            await using var memberSource = MeshNodeMembershipSource.Start(server.AgentApi, member.Spec.Node, test);
+            await using var bridgeSource = MeshNodeMembershipSource.Start(server.AgentApi, bridge.Spec.Node, test);
             var expected = all.Where(m => In(m, home) && m != member).Select(m => m.Spec.Node).Order(StringComparer.Ordinal).ToList();
             var memberView = await ViewAsync(memberSource, v => v.Peers.Count == expected.Count, $"{member.Spec.Node}: the peers of sub-mesh {home}", op.Log);
             Assert.Equal(expected, memberView.Peers.Select(p => p.Node.Name));
@@ -219,7 +219,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
     {
         await WithMeshAsync("src-keys", 2, async (test, nodes, op) =>
         {
-            await using var source = MeshNodeMembershipSource.Start(server.Agent, nodes[0], test);
+            await using var source = MeshNodeMembershipSource.Start(server.AgentApi, nodes[0], test);
             var secret = await server.Admin.CoreV1.ReadNamespacedSecretAsync(KeySecrets.NameFor(test), ApiServer.OperatorNamespace);
             var (firstId, firstValue) = Assert.Single(secret.Data);
 

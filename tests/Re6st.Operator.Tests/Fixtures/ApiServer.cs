@@ -1,4 +1,5 @@
 using k8s;
+using Re6st.Agent.Kube;
 using Re6st.Lab;
 
 namespace Re6st.Operator.Tests.Fixtures;
@@ -19,6 +20,8 @@ public sealed class ApiServer : IAsyncLifetime, IAsyncDisposable
     public Kubernetes Operator => _server.Operator;
 
     public Kubernetes Agent => _server.Agent;
+
+    public KubeApiClient AgentApi => _server.AgentApi;
 
     public Task InitializeAsync() => _server.StartAsync();
 

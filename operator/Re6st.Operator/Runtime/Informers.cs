@@ -5,27 +5,24 @@ using Re6st.Operator.Resources;
 
 namespace Re6st.Operator.Runtime;
 
-/// <summary>Informers over the re6st custom resources, for the operator's caches and the agent's membership source.</summary>
+/// <summary>Informers over the re6st custom resources, for the operator's caches.</summary>
 public static class Informers
 {
-    /// <summary>The server ends each watch after this long; the informer resumes from the last version.</summary>
-    public const int WatchSeconds = 300;
-
     /// <summary>An informer over the cluster-scoped resources <paramref name="plural"/> that the selectors pick.</summary>
-    public static Informer<T, ResourceList<T>> Custom<T>(
+    public static Informer<T> Custom<T>(
         IKubernetes client,
         string plural,
         string? labelSelector,
         string? fieldSelector,
         ILogger log,
         TimeProvider time,
-        int watchSeconds = WatchSeconds)
+        int watchSeconds = ListWatch.WatchSeconds)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(client);
         return new(
             fieldSelector is null ? plural : $"{plural} ({fieldSelector})",
-            (watch, version, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<ResourceList<T>>(
+            new KubernetesListWatch<T, ResourceList<T>>((watch, version, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<ResourceList<T>>(
                 Group.Name,
                 Group.Version,
                 plural,
@@ -35,7 +32,7 @@ public static class Informers
                 resourceVersion: version,
                 timeoutSeconds: watch ? watchSeconds : null,
                 watch: watch,
-                cancellationToken: ct),
+                cancellationToken: ct)),
             log,
             time);
     }

@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+using Re6st.Operator.Resources;
+
+namespace Re6st.Agent.Kube;
+
+/// <summary>
+/// The API objects the agent exchanges with the API server, serialized by generated code. Null
+/// fields are left out, so a status merge patch carries only the fields the agent owns.
+/// </summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ObjectList<MeshNodeObject>))]
+[JsonSerializable(typeof(WatchEvent<MeshNodeObject>))]
+[JsonSerializable(typeof(ObjectList<SecretObject>))]
+[JsonSerializable(typeof(WatchEvent<SecretObject>))]
+[JsonSerializable(typeof(StatusPatch))]
+[JsonSerializable(typeof(MeshNodeStatus))]
+internal sealed partial class KubeJsonContext : JsonSerializerContext;

@@ -1,0 +1,87 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+
+namespace Re6st.Operator.Resources;
+
+public sealed class MeshNodeStatus
+{
+    [JsonPropertyName("observedGeneration")]
+    public long? ObservedGeneration { get; set; }
+
+    [JsonPropertyName("conditions")]
+    public List<Condition>? Conditions { get; set; }
+
+    [Description("The host's WireGuard public key (base64).")]
+    [JsonPropertyName("publicKey")]
+    public string? PublicKey { get; set; }
+
+    [Description("The host's OpenVPN certificate fingerprint (SHA-256), pinned by peers; absent when it runs no OpenVPN.")]
+    [JsonPropertyName("openVpnFingerprint")]
+    public string? OpenVpnFingerprint { get; set; }
+
+    [Description("Tunnel technologies the host's agent found it can run.")]
+    [JsonPropertyName("technologies")]
+    public List<TechnologyName>? Technologies { get; set; }
+
+    [Description("Underlay addresses other hosts reach this one at; the port of each arrow this host opened is in arrows[].port.")]
+    [JsonPropertyName("endpoints")]
+    public List<string>? Endpoints { get; set; }
+
+    [JsonPropertyName("arrows")]
+    public List<ArrowStatusResource>? Arrows { get; set; }
+
+    [JsonPropertyName("arrowCount")]
+    public int? ArrowCount { get; set; }
+
+    [Description("Installed routes (the routing-table size).")]
+    [JsonPropertyName("routes")]
+    public int? Routes { get; set; }
+}
+
+/// <summary>
+/// One arrow at this host. Its initiator lists it with the port its end listens on (the far end
+/// connects there and accepts it only while it is listed); the far end lists it as accepted, with
+/// the routes it carries there (an arrow is in use while either end routes over it).
+/// </summary>
+public sealed class ArrowStatusResource
+{
+    [Description("The arrow's id, given by the host that opened it; both ends know the arrow by it.")]
+    [JsonPropertyName("id")]
+    public string? Id { get; set; }
+
+    [JsonPropertyName("peer")]
+    public string Peer { get; set; } = "";
+
+    [JsonPropertyName("subMesh")]
+    public string SubMesh { get; set; } = "";
+
+    [Description("True when this host opened the arrow, false when it accepted it from the peer.")]
+    [JsonPropertyName("initiated")]
+    public bool Initiated { get; set; }
+
+    [Range(1, 65535)]
+    [Description("Underlay UDP port this host's end listens on (arrows it opened).")]
+    [JsonPropertyName("port")]
+    public int? Port { get; set; }
+
+    [AllowedValues("active", "draining")]
+    [Description("Draining: routes are moving away before the arrow is destroyed (set by the initiator).")]
+    [JsonPropertyName("state")]
+    public string? State { get; set; }
+
+    [AllowedValues("wireguard", "openvpn")]
+    [JsonPropertyName("technology")]
+    public string? Technology { get; set; }
+
+    [JsonPropertyName("cost")]
+    public int? Cost { get; set; }
+
+    [Description("Round-trip time measured inside the tunnel, in milliseconds.")]
+    [JsonPropertyName("rttMs")]
+    public double? RttMs { get; set; }
+
+    [Description("Installed routes whose next hop is over this arrow.")]
+    [JsonPropertyName("routes")]
+    public int? Routes { get; set; }
+}
