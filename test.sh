@@ -15,8 +15,9 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages the agent and its tests drive for real: babeld, tunnels, nft, ping, pgrep/pkill/sysctl (procps),
-# openssl, and prometheus (promtool checks the metrics the agent exposes).
-packages=(babeld wireguard-go wireguard-tools openvpn openssl nftables iproute2 iputils-ping procps prometheus)
+# openssl, and prometheus (promtool checks the metrics the agent exposes); clang and zlib1g-dev link the
+# native (AOT) re6st-agent that the build publishes for the lab and the tests.
+packages=(babeld wireguard-go wireguard-tools openvpn openssl nftables iproute2 iputils-ping procps prometheus clang zlib1g-dev)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -42,7 +43,7 @@ bash tests/tools/kube-tools.sh >/dev/null
 # --- build and test ------------------------------------------------------------------------
 log "restoring NuGet packages"
 dotnet restore Re6st.Operator.sln --nologo -v quiet
-log "building"
+log "building (the first build compiles the native re6st-agent: 1 to 3 minutes)"
 dotnet build Re6st.Operator.sln -c Release --no-restore --nologo -v quiet -clp:"ErrorsOnly;NoSummary"
 
 results="$root/.build/test-results"

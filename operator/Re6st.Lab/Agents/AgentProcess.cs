@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Re6st.Agent;
 using Re6st.Agent.Babel;
 using Re6st.Lab.Netns;
 
@@ -41,10 +40,13 @@ public sealed class AgentProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>
-    /// The agent's program: $RE6ST_AGENT when set (e.g. a published, self-contained build), else the
-    /// re6st-agent.dll next to the lab's own assembly (the build copies it there), run by dotnet.
+    /// The agent's program: $RE6ST_AGENT when set (a native program, or a re6st-agent.dll run by
+    /// dotnet), else the native re6st-agent that the lab's build publishes into agent/ next to it.
     /// </summary>
-    public static string Program => Environment.GetEnvironmentVariable("RE6ST_AGENT") is { Length: > 0 } published ? published : typeof(AgentProgram).Assembly.Location;
+    public static string Program =>
+        Environment.GetEnvironmentVariable("RE6ST_AGENT") is { Length: > 0 } chosen ? chosen
+        : Path.Combine(Path.GetDirectoryName(typeof(AgentProcess).Assembly.Location)!, "agent", "re6st-agent") is var native && File.Exists(native) ? native
+        : throw new FileNotFoundException($"no native re6st-agent at {native}: the build of Re6st.Lab publishes it (it needs clang and zlib1g-dev), or set RE6ST_AGENT");
 
     /// <summary>Starts the agent of <paramref name="host"/> with its plan and status in <paramref name="membershipDirectory"/>.</summary>
     public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, string membershipDirectory, string keyFile, int metricsPort) =>
