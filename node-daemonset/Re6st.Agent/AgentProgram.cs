@@ -84,9 +84,12 @@ public static class AgentProgram
             options = options with { Key = keys.Signing };
         }
 
-        // Arrow choices need no secrecy, only independence between hosts: a fresh seed per start.
-        var seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-        await using var agent = new HostAgent(options, source, new HostShell(line.Netns), TimeProvider.System, Xoshiro256StarStar.ForStream(seed, 0), log);
+        // Arrow choices need no secrecy, only independence between hosts: a fresh seed per start,
+        // or the given one on a stream of the host's own (the same seed on every host of a lab).
+        var random = line.Seed is { } seed
+            ? Xoshiro256StarStar.ForStream(seed, SeedMixer.Hash(options.Node))
+            : Xoshiro256StarStar.ForStream(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), 0);
+        await using var agent = new HostAgent(options, source, new HostShell(line.Netns), TimeProvider.System, random, log);
         await using var endpoint = line.Metrics is var (host, port) ? MetricsEndpoint.Start(agent.Metrics.Registry, host, port) : null;
         if (endpoint is not null)
         {

@@ -104,6 +104,11 @@ public sealed partial class HostAgent
 
         var babel = Babel;
         var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), 0, a.DrainStartedAt)).ToArray();
+
+        // The far end's routes come from its status, a tick or more old: a drain is over only once
+        // a status written after it began can have arrived (and the far end's babeld, hearing no
+        // more Babel on the arrow, moved its routes: a few hellos).
+        var settle = (2 * view.HelloInterval) + (2 * _options.Tick);
         var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);
         for (var i = 0; i < mine.Count; i++)
         {
@@ -118,13 +123,20 @@ public sealed partial class HostAgent
                 case ArrowAction.StartDrain:
                     await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
                     break;
+                case ArrowAction.Destroy when decision.Reason == DecisionReason.Drained && now - arrow.DrainStartedAt < settle:
+                    break;
+
+                // Exception to the immediate cut of an unused arrow: "unused" is what this host knows,
+                // and the far end's part is a status a tick or more old; the far end may have moved
+                // routes onto it since, which a cut would black-hole until its probes notice. So the
+                // arrow is drained for a moment first (no route moves onto a draining arrow), and
+                // still counts as a random destruction, not as a drain.
+                case ArrowAction.Destroy when decision.Reason is not (DecisionReason.Drained or DecisionReason.ForcedAfterMaxDrain):
+                    arrow.DestroyReason = "random";
+                    await StartDrainAsync(arrow, now, cancellationToken, precaution: true).ConfigureAwait(false);
+                    break;
                 case ArrowAction.Destroy:
-                    await RemoveAsync(arrow, decision.Reason switch
-                    {
-                        DecisionReason.Drained => "drained",
-                        DecisionReason.ForcedAfterMaxDrain => "forced-after-max-drain",
-                        _ => "random",
-                    }, cancellationToken).ConfigureAwait(false);
+                    await RemoveAsync(arrow, decision.Reason == DecisionReason.Drained ? arrow.DestroyReason ?? "drained" : "forced-after-max-drain", cancellationToken).ConfigureAwait(false);
                     break;
                 case ArrowAction.Keep when decision.Reason == DecisionReason.MostUsedSpared:
                     Count("most-used-spared");
@@ -179,13 +191,17 @@ public sealed partial class HostAgent
         await StartDrainAsync(arrow, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="precaution">A drain of an arrow destroyed unused: not counted among the drains of arrows in use.</param>
+    private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken, bool precaution = false)
     {
         await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         arrow.State = ArrowState.Draining;
         arrow.DrainStartedAt = now;
-        Count("drain-started");
-        Metrics.DrainStarted();
+        if (!precaution)
+        {
+            Count("drain-started");
+            Metrics.DrainStarted();
+        }
     }
 
     /// <summary>

@@ -43,7 +43,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private InterfacePool? _pool;
     private AgentView? _view;
     private string[] _memberships = [];
-    private DateTimeOffset _nextPeriod;
+    private DateTimeOffset _periodStart;
     private string _configText = "";
     private DateTimeOffset _babeldStartedAt;
     private int _restartsBefore;
@@ -108,7 +108,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         StartBabeld();
         _control = new BabelControlClient(SocketPath, _time, _log);
         _control.Start();
-        _nextPeriod = _time.GetUtcNow() + _view.Policy.RefreshPeriod;
+        _periodStart = _time.GetUtcNow();
         await PublishAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -153,10 +153,13 @@ public sealed partial class HostAgent : IAsyncDisposable
         var view = _view!;
         Metrics.ObservePlan(view.Policy.RefreshPeriod, view.Plan.Memberships.ToDictionary(m => m.SubMesh, m => view.MembersOf(m.SubMesh).Count() + 1, StringComparer.Ordinal));
         var now = _time.GetUtcNow();
-        var periodEnded = now >= _nextPeriod;
+
+        // The period's end follows the policy as it is now: a shorter period applied to a running
+        // mesh takes effect at once, not after the old one ran out.
+        var periodEnded = now >= _periodStart + view.Policy.RefreshPeriod;
         if (periodEnded)
         {
-            _nextPeriod = now + view.Policy.RefreshPeriod;
+            _periodStart = now;
         }
 
         try
@@ -215,7 +218,7 @@ public sealed partial class HostAgent : IAsyncDisposable
 
         Count("destroyed/" + reason);
         Metrics.Destroyed(reason, arrow.Technology.ToName());
-        if (arrow.DrainStartedAt is { } started && arrow.Initiated)
+        if (arrow.DrainStartedAt is { } started && arrow.Initiated && arrow.DestroyReason is null)
         {
             Metrics.DrainEnded(_time.GetUtcNow() - started, forced: reason == "forced-after-max-drain");
         }
@@ -224,15 +227,16 @@ public sealed partial class HostAgent : IAsyncDisposable
     }
 
     /// <summary>
-    /// Routes the far end of an arrow this host initiated still sends over it, as that peer
-    /// publishes them. An arrow is in use while either end routes over it; a peer that does not
-    /// list the arrow has no end of it, so no route of its own goes over it.
+    /// Routes the far end of an arrow this host initiated sends over it, as that peer publishes
+    /// them. An arrow is in use while either end routes over it: one that carries only the far
+    /// end's traffic (replies, or routes the far end prefers through this host) is drained like
+    /// any other, or its cut would black-hole that traffic until the far end's probes notice. A
+    /// peer that does not list the arrow has no end of it, so no route of its own goes over it.
     /// </summary>
     private int FarEndRoutes(AgentView view, ArrowRecord arrow)
     {
         var status = view.Peers.FirstOrDefault(p => p.Node.Name == arrow.Peer)?.Status;
-        var accepted = status?.Accepted.FirstOrDefault(a => a.Peer == Node && a.SubMesh == arrow.SubMesh);
-        return arrow.State == ArrowState.Draining ? accepted?.Routes ?? 0 : 0;
+        return status?.Accepted.FirstOrDefault(a => a.Peer == Node && a.SubMesh == arrow.SubMesh)?.Routes ?? 0;
     }
 
     private Task PublishAsync(CancellationToken cancellationToken)
