@@ -7,6 +7,7 @@ using Re6st.Agent.Host;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Membership;
 using Re6st.Agent.Metrics;
+using Re6st.Agent.Tracing;
 using Re6st.Operator.Runtime;
 using Re6st.Core.Randomness;
 
@@ -58,6 +59,7 @@ public static class AgentProgram
         ArgumentNullException.ThrowIfNull(line);
         ArgumentNullException.ThrowIfNull(log);
         var options = line.Agent;
+        using var tracer = TraceExport.Start(line.Traces, "re6st-agent", options.Node, AgentTracing.SourceName);
         await using var sources = new SourceScope();
         IMembershipSource source;
         if (line.MembershipDirectory is { } directory)
@@ -94,6 +96,11 @@ public static class AgentProgram
         if (endpoint is not null)
         {
             log($"{options.Node}: metrics at {endpoint.Address}");
+        }
+
+        if (tracer is not null)
+        {
+            log($"{options.Node}: traces to {line.Traces}");
         }
 
         try

@@ -82,9 +82,11 @@ public sealed partial class HostAgent
 
             var identity = HostTunnels.PeerIdentity(arrow.Technology, status.WireGuardKey, status.OpenVpnFingerprint)!;
             var spec = new TunnelSpec(slot.Interface, arrow.Technology, identity, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
+            var record = new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, arrow.Technology, initiated: false, now);
+            using var span = _trace.Arrow("accept", record);
             if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
             {
-                await TrackAsync(new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, arrow.Technology, initiated: false, now), cancellationToken).ConfigureAwait(false);
+                await TrackAsync(record, cancellationToken).ConfigureAwait(false);
                 Count("accepted");
                 Metrics.Accepted(arrow.Technology.ToName());
             }
@@ -169,10 +171,12 @@ public sealed partial class HostAgent
                 }
 
                 var spec = new TunnelSpec(slot.Interface, choice.Technology, identity, null, slot.Port, LinkLocal(slot));
+                var record = new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now);
+                var reason = SelectionReason(choice.Reason);
+                using var span = _trace.Arrow("create", record)?.SetTag("re6st.create.reason", reason);
                 if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
                 {
-                    await TrackAsync(new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now), cancellationToken).ConfigureAwait(false);
-                    var reason = SelectionReason(choice.Reason);
+                    await TrackAsync(record, cancellationToken).ConfigureAwait(false);
                     Count("created/" + reason);
                     Metrics.Created(reason, choice.Technology.ToName());
                 }
@@ -194,6 +198,7 @@ public sealed partial class HostAgent
     /// <param name="precaution">A drain of an arrow destroyed unused: not counted among the drains of arrows in use.</param>
     private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken, bool precaution = false)
     {
+        using var span = _trace.Arrow("drain_start", arrow)?.SetTag("re6st.drain.precaution", precaution);
         await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         arrow.State = ArrowState.Draining;
         arrow.DrainStartedAt = now;

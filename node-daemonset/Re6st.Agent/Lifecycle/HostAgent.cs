@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Host;
 using Re6st.Agent.Membership;
 using Re6st.Agent.Metrics;
 using Re6st.Agent.Probing;
+using Re6st.Agent.Tracing;
 using Re6st.Agent.Tunnels;
 using Re6st.Core.Arrows;
 using Re6st.Core.Policy;
@@ -29,6 +31,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly IRandomSource _random;
     private readonly Dictionary<string, ArrowRecord> _arrows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _decisions = new(StringComparer.Ordinal);
+    private readonly AgentTracing _trace;
 
     // Arrow ids peers publish towards this host that it will not take: refused (trust no node) or
     // found dead here; forgotten once the initiator stops publishing them.
@@ -47,6 +50,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private string _configText = "";
     private DateTimeOffset _babeldStartedAt;
     private int _restartsBefore;
+    private long _changes;
 
     public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
     {
@@ -57,6 +61,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _random = random;
         _log = log ?? (_ => { });
         Metrics = new AgentMetrics(options.Node, options.Mesh);
+        _trace = new AgentTracing(options.Node, options.Mesh);
     }
 
     public AgentMetrics Metrics { get; }
@@ -105,7 +110,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         WriteConfig(ConfigText(_view));
         _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
         await AdoptAsync(ConfigPath, cancellationToken).ConfigureAwait(false);
-        StartBabeld();
+        StartBabeld("agent-start");
         _control = new BabelControlClient(SocketPath, _time, _log);
         _control.Start();
         _periodStart = _time.GetUtcNow();
@@ -149,6 +154,8 @@ public sealed partial class HostAgent : IAsyncDisposable
     /// </summary>
     public async Task StepAsync(CancellationToken cancellationToken)
     {
+        using var tick = _trace.Tick();
+        var changes = Interlocked.Read(ref _changes);
         _view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false) ?? _view;
         var view = _view!;
         Metrics.ObservePlan(view.Policy.RefreshPeriod, view.Plan.Memberships.ToDictionary(m => m.SubMesh, m => view.MembersOf(m.SubMesh).Count() + 1, StringComparer.Ordinal));
@@ -162,6 +169,8 @@ public sealed partial class HostAgent : IAsyncDisposable
             _periodStart = now;
         }
 
+        tick?.SetTag("re6st.period_ended", periodEnded);
+
         try
         {
             await PhaseAsync("replan", () => ReplanAsync(view, cancellationToken)).ConfigureAwait(false);
@@ -173,6 +182,10 @@ public sealed partial class HostAgent : IAsyncDisposable
         finally
         {
             await PublishAsync(cancellationToken).ConfigureAwait(false);
+            if (!periodEnded && Interlocked.Read(ref _changes) == changes)
+            {
+                AgentTracing.Unrecord(tick);
+            }
         }
     }
 
@@ -186,6 +199,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         {
             Count("step-failed/" + name);
             Metrics.StepFailed(name);
+            Activity.Current?.AddException(e).SetStatus(ActivityStatusCode.Error, $"{name} failed");
             _log($"{Node}: {name} failed: {e.Message}");
         }
     }
@@ -199,6 +213,8 @@ public sealed partial class HostAgent : IAsyncDisposable
         }
         catch (HostCommandException e)
         {
+            Count("create-failed");
+            Activity.Current?.SetStatus(ActivityStatusCode.Error, e.Message);
             _pool!.Return(slot);
             _log($"{Node}: arrow on {spec.Interface} failed: {e.Message}");
             return false;
@@ -207,6 +223,7 @@ public sealed partial class HostAgent : IAsyncDisposable
 
     private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken)
     {
+        using var span = _trace.Arrow("destroy", arrow)?.SetTag("re6st.destroy.reason", reason);
         _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
         _prober!.Forget(arrow.Interface);
         await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken).ConfigureAwait(false);
@@ -220,7 +237,9 @@ public sealed partial class HostAgent : IAsyncDisposable
         Metrics.Destroyed(reason, arrow.Technology.ToName());
         if (arrow.DrainStartedAt is { } started && arrow.Initiated && arrow.DestroyReason is null)
         {
-            Metrics.DrainEnded(_time.GetUtcNow() - started, forced: reason == "forced-after-max-drain");
+            var forced = reason == "forced-after-max-drain";
+            Metrics.DrainEnded(_time.GetUtcNow() - started, forced);
+            _trace.DrainEnded(arrow, started, forced);
         }
 
         _pool!.Return(arrow.Slot);
@@ -292,7 +311,12 @@ public sealed partial class HostAgent : IAsyncDisposable
     };
 
 
-    private void Count(string what) => _decisions.AddOrUpdate(what, 1, (_, n) => n + 1);
+    /// <summary>Counts a decision or a failure: a tick that counted nothing changed nothing.</summary>
+    private void Count(string what)
+    {
+        _decisions.AddOrUpdate(what, 1, (_, n) => n + 1);
+        Interlocked.Increment(ref _changes);
+    }
 
     /// <summary>
     /// A link-local address per arrow interface, distinct from the other end's: a hash of the host's
