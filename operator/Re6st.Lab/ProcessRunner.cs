@@ -45,24 +45,32 @@ public static class ProcessRunner
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
-        var writer = new StreamWriter(logPath) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => Write(writer, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
+        var log = new LogFile(logPath);
+        process.OutputDataReceived += (_, e) => log.Write(e.Data);
+        process.ErrorDataReceived += (_, e) => log.Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
     }
 
-    private static void Write(StreamWriter writer, string? line)
+    /// <summary>
+    /// Starts a process that outlives this one: in a session of its own (a terminal's Ctrl-C does not
+    /// reach it), reading nothing, its output appended to <paramref name="logPath"/> by the kernel
+    /// rather than through a pipe to this process (which would die with it).
+    /// </summary>
+    public static void StartDetached(string file, IEnumerable<string> args, string logPath)
     {
-        if (line is null)
+        var info = new ProcessStartInfo("sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("log=\"$1\"; shift; exec setsid \"$@\" </dev/null >>\"$log\" 2>&1");
+        info.ArgumentList.Add("sh");
+        info.ArgumentList.Add(logPath);
+        info.ArgumentList.Add(file);
+        foreach (var a in args)
         {
-            return;
+            info.ArgumentList.Add(a);
         }
 
-        lock (writer)
-        {
-            writer.WriteLine(line);
-        }
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
     }
 }

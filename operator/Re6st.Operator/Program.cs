@@ -3,10 +3,12 @@ using Microsoft.Extensions.Logging;
 using Re6st.Operator;
 using Re6st.Operator.Runtime;
 
-// re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off]
-const string Usage = "usage: re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off (default 0.0.0.0:9653)]";
+// re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off] [--traces URL|off]
+const string Usage = "usage: re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off (default 0.0.0.0:9653)] [--traces URL|off (default $OTEL_EXPORTER_OTLP_ENDPOINT, else off)]";
 string? kubeconfig = null;
 (string Host, int Port)? metricsAt = ("+", 9653);
+string? tracesOption = null;
+TraceTarget traces;
 var options = new OperatorOptions
 {
     Namespace = Environment.GetEnvironmentVariable("POD_NAMESPACE") ?? "re6st-system",
@@ -42,11 +44,25 @@ for (var i = 0; i < args.Length; i++)
             }
 
             break;
+        case "--traces":
+            tracesOption = Next();
+            break;
         default:
             Console.Error.WriteLine($"re6st-operator: unknown argument '{args[i]}'");
             Console.Error.WriteLine(Usage);
             return 2;
     }
+}
+
+try
+{
+    traces = TraceTarget.Parse(tracesOption, Environment.GetEnvironmentVariable);
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"re6st-operator: {e.Message}");
+    Console.Error.WriteLine(Usage);
+    return 2;
 }
 
 var config = kubeconfig is not null
@@ -63,6 +79,7 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+using var tracer = TraceExport.Start(traces, "re6st-operator", options.Identity, OperatorTracing.SourceName);
 using var operatorHost = new OperatorHost(client, options, logs, TimeProvider.System);
 await using var endpoint = metricsAt is var (metricsHost, metricsPort) ? MetricsEndpoint.Start(operatorHost.Metrics.Registry, metricsHost, metricsPort) : null;
 await operatorHost.RunAsync(stop.Token).ConfigureAwait(false);

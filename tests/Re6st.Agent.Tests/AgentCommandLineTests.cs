@@ -1,4 +1,6 @@
+using Re6st.Agent.Tracing;
 using Re6st.Core.Policy;
+using Re6st.Operator.Runtime;
 
 namespace Re6st.Agent.Tests;
 
@@ -46,10 +48,37 @@ public sealed class AgentCommandLineTests
     [InlineData(new[] { "--in-cluster", "--technologies", "openvpn" }, "--technologies: wireguard is required")]
     [InlineData(new[] { "--in-cluster", "--technologies", "ipsec" }, "--technologies: 'ipsec' is not a technology")]
     [InlineData(new[] { "--in-cluster", "--pool-size", "0" }, "--pool-size: '0' is not a number from 1 to 255")]
+    [InlineData(new[] { "--in-cluster", "--traces", "collector:4317" }, "--traces: 'collector:4317' is not an http:// or https:// URL (or 'off')")]
+    [InlineData(new[] { "--in-cluster", "--traces", "" }, "--traces: '' is not an http:// or https:// URL")]
     public void BadCommandLine_NamesTheOptionAndTheReason(string[] args, string expected)
     {
         var e = Assert.Throws<FormatException>(() => AgentCommandLine.Parse(args, Pod.GetValueOrDefault));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Traces_AreOffByDefault_OnWithTheStandardVariables_AndTheOptionWins()
+    {
+        AgentCommandLine Parse(string[] args, params (string Name, string Value)[] variables) =>
+            AgentCommandLine.Parse(["--in-cluster", .. args], v => variables.FirstOrDefault(x => x.Name == v).Value ?? Pod.GetValueOrDefault(v));
+
+        var off = Parse([]).Traces;
+        Assert.False(off.Enabled);
+        Assert.Null(TraceExport.Start(off, "re6st-agent", "host-1", AgentTracing.SourceName));
+
+        var fromEnvironment = Parse([], ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")).Traces;
+        Assert.True(fromEnvironment.Enabled);
+        Assert.Null(fromEnvironment.Endpoint);
+        Assert.True(Parse([], ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://collector:4318/v1/traces")).Traces.Enabled);
+        Assert.False(Parse([], ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_SDK_DISABLED", "true")).Traces.Enabled);
+
+        Assert.False(Parse(["--traces", "off"], ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")).Traces.Enabled);
+        var given = Parse(["--traces", "http://otel.monitoring:4317"], ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")).Traces;
+        Assert.True(given.Enabled);
+        Assert.Equal(new Uri("http://otel.monitoring:4317"), given.Endpoint);
+
+        var e = Assert.Throws<FormatException>(() => Parse([], ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")));
+        Assert.Equal("OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' is not an http:// or https:// URL", e.Message);
     }
 
     [Fact]

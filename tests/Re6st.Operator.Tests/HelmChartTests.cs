@@ -133,6 +133,25 @@ public sealed class HelmChartTests(ApiServer server)
     }
 
     [Fact]
+    public async Task HelmTemplate_WithTracing_GivesTheOperatorAndEveryAgentTheOtlpEndpoint_AndRefusesAnUnknownProtocol()
+    {
+        var objects = await RenderAndDryRunAsync("tracing");
+        var containers = Of(objects, "DaemonSet").Prepend(One(objects, "Deployment")).Select(o => o["spec"]!["template"]!["spec"]!["containers"]![0]!).ToList();
+        Assert.Equal(3, containers.Count);
+        foreach (var container in containers)
+        {
+            var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
+            Assert.Equal("http://otel-collector.monitoring:4318", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+            Assert.Equal("http/protobuf", env["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+        }
+
+        var helm = await HelmAsync();
+        var (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "--set", "tracing.otlpEndpoint=http://c:4317,tracing.otlpProtocol=udp"], Bound);
+        Assert.True(code != 0, output);
+        Assert.Contains("tracing.otlpProtocol: \"udp\" is neither grpc nor http/protobuf", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HelmTemplate_WithMonitoringOn_EmbedsTheAlertRulesAndAServiceMonitor()
     {
         var helm = await HelmAsync();
@@ -260,6 +279,12 @@ public sealed class HelmChartTests(ApiServer server)
         "ipv4-off" => WriteValues(SampleMesh("ipv4: {enabled: false}")),
         "openvpn-off" => WriteValues(SampleMesh("technologies: {wireguard: true, openvpn: false}")),
         "order-2-submeshes" => WriteValues(SampleMesh("order: 2\n  subMeshes: [3]")),
+        "tracing" => WriteValues("""
+            tracing: {otlpEndpoint: "http://otel-collector.monitoring:4318", otlpProtocol: http/protobuf}
+            meshes:
+            - {name: east, ipv6Range: "fd5e:1::/48", nodeSelector: {matchLabels: {re6st.io/mesh: east}}}
+            - {name: west, ipv6Range: "fd5e:2::/48", nodeSelector: {matchLabels: {re6st.io/mesh: west}}}
+            """),
         "two-meshes" => WriteValues("""
             meshes:
             - name: east

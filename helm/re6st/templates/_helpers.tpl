@@ -45,3 +45,14 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- if hasKey $t "openvpn" | ternary $t.openvpn true -}}wireguard,openvpn{{- else -}}wireguard{{- end -}}
 {{- end -}}
+
+{{/* The OTLP variables of the operator's and the agents' containers (used when tracing.otlpEndpoint is set). */}}
+{{- define "re6st.tracingEnv" -}}
+{{- if not (has .Values.tracing.otlpProtocol (list "grpc" "http/protobuf")) }}
+{{- fail (printf "tracing.otlpProtocol: %q is neither grpc nor http/protobuf" .Values.tracing.otlpProtocol) }}
+{{- end -}}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.tracing.otlpEndpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ .Values.tracing.otlpProtocol | quote }}
+{{- end -}}

@@ -30,6 +30,9 @@ public sealed class ArrowRecord(string id, Slot slot, string peer, string subMes
 
     public DateTimeOffset? DrainStartedAt { get; set; }
 
+    /// <summary>Set when the drain is a precaution for an arrow destroyed unused: the reason its removal counts under.</summary>
+    public string? DestroyReason { get; set; }
+
     /// <summary>Set when the arrow stopped answering its probes; it is removed on the next tick.</summary>
     public bool Dead { get; set; }
 

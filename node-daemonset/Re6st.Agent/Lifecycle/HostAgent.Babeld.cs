@@ -33,8 +33,10 @@ public sealed partial class HostAgent
         _configText = text;
     }
 
-    private void StartBabeld()
+    /// <param name="reason">agent-start, or new-plan-or-key.</param>
+    private void StartBabeld(string reason)
     {
+        using var span = _trace.Babeld(reason);
         _babeldStartedAt = _time.GetUtcNow();
         _babeld = new BabeldProcess(new BabeldOptions(ConfigPath) { ControlSocketPath = SocketPath, NetworkNamespace = _shell.Netns }, _time, _log);
         _babeld.Start();
@@ -51,6 +53,7 @@ public sealed partial class HostAgent
         string[] memberships = [.. view.Plan.Memberships.Select(m => m.SubMesh)];
         if (!memberships.SequenceEqual(_memberships))
         {
+            using var span = _trace.Replan(memberships);
             foreach (var arrow in Arrows)
             {
                 await RemoveAsync(arrow, "replanned", cancellationToken).ConfigureAwait(false);
@@ -71,7 +74,7 @@ public sealed partial class HostAgent
         WriteConfig(text);
         _restartsBefore += _babeld!.Restarts;
         await _babeld.DisposeAsync().ConfigureAwait(false);
-        StartBabeld();
+        StartBabeld("new-plan-or-key");
         Count("babeld-reconfigured");
     }
 
@@ -115,6 +118,7 @@ public sealed partial class HostAgent
                 await _drain!.StartAsync(record.Interface, cancellationToken).ConfigureAwait(false);
             }
 
+            using var span = _trace.Arrow("adopt", record);
             await TrackAsync(record, cancellationToken).ConfigureAwait(false);
             Count("adopted");
             Metrics.Adopted(record.Technology.ToName());

@@ -82,9 +82,11 @@ public sealed partial class HostAgent
 
             var identity = HostTunnels.PeerIdentity(arrow.Technology, status.WireGuardKey, status.OpenVpnFingerprint)!;
             var spec = new TunnelSpec(slot.Interface, arrow.Technology, identity, new IPEndPoint(status.Underlay, arrow.Port), slot.Port, LinkLocal(slot));
+            var record = new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, arrow.Technology, initiated: false, now);
+            using var span = _trace.Arrow("accept", record);
             if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
             {
-                await TrackAsync(new ArrowRecord(id, slot, peer.Node.Name, arrow.SubMesh, arrow.Technology, initiated: false, now), cancellationToken).ConfigureAwait(false);
+                await TrackAsync(record, cancellationToken).ConfigureAwait(false);
                 Count("accepted");
                 Metrics.Accepted(arrow.Technology.ToName());
             }
@@ -104,6 +106,11 @@ public sealed partial class HostAgent
 
         var babel = Babel;
         var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), 0, a.DrainStartedAt)).ToArray();
+
+        // The far end's routes come from its status, a tick or more old: a drain is over only once
+        // a status written after it began can have arrived (and the far end's babeld, hearing no
+        // more Babel on the arrow, moved its routes: a few hellos).
+        var settle = (2 * view.HelloInterval) + (2 * _options.Tick);
         var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);
         for (var i = 0; i < mine.Count; i++)
         {
@@ -118,13 +125,20 @@ public sealed partial class HostAgent
                 case ArrowAction.StartDrain:
                     await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
                     break;
+                case ArrowAction.Destroy when decision.Reason == DecisionReason.Drained && now - arrow.DrainStartedAt < settle:
+                    break;
+
+                // Exception to the immediate cut of an unused arrow: "unused" is what this host knows,
+                // and the far end's part is a status a tick or more old; the far end may have moved
+                // routes onto it since, which a cut would black-hole until its probes notice. So the
+                // arrow is drained for a moment first (no route moves onto a draining arrow), and
+                // still counts as a random destruction, not as a drain.
+                case ArrowAction.Destroy when decision.Reason is not (DecisionReason.Drained or DecisionReason.ForcedAfterMaxDrain):
+                    arrow.DestroyReason = "random";
+                    await StartDrainAsync(arrow, now, cancellationToken, precaution: true).ConfigureAwait(false);
+                    break;
                 case ArrowAction.Destroy:
-                    await RemoveAsync(arrow, decision.Reason switch
-                    {
-                        DecisionReason.Drained => "drained",
-                        DecisionReason.ForcedAfterMaxDrain => "forced-after-max-drain",
-                        _ => "random",
-                    }, cancellationToken).ConfigureAwait(false);
+                    await RemoveAsync(arrow, decision.Reason == DecisionReason.Drained ? arrow.DestroyReason ?? "drained" : "forced-after-max-drain", cancellationToken).ConfigureAwait(false);
                     break;
                 case ArrowAction.Keep when decision.Reason == DecisionReason.MostUsedSpared:
                     Count("most-used-spared");
@@ -157,10 +171,12 @@ public sealed partial class HostAgent
                 }
 
                 var spec = new TunnelSpec(slot.Interface, choice.Technology, identity, null, slot.Port, LinkLocal(slot));
+                var record = new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now);
+                var reason = SelectionReason(choice.Reason);
+                using var span = _trace.Arrow("create", record)?.SetTag("re6st.create.reason", reason);
                 if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
                 {
-                    await TrackAsync(new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now), cancellationToken).ConfigureAwait(false);
-                    var reason = SelectionReason(choice.Reason);
+                    await TrackAsync(record, cancellationToken).ConfigureAwait(false);
                     Count("created/" + reason);
                     Metrics.Created(reason, choice.Technology.ToName());
                 }
@@ -179,13 +195,18 @@ public sealed partial class HostAgent
         await StartDrainAsync(arrow, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="precaution">A drain of an arrow destroyed unused: not counted among the drains of arrows in use.</param>
+    private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken, bool precaution = false)
     {
+        using var span = _trace.Arrow("drain_start", arrow)?.SetTag("re6st.drain.precaution", precaution);
         await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         arrow.State = ArrowState.Draining;
         arrow.DrainStartedAt = now;
-        Count("drain-started");
-        Metrics.DrainStarted();
+        if (!precaution)
+        {
+            Count("drain-started");
+            Metrics.DrainStarted();
+        }
     }
 
     /// <summary>

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Host;
 using Re6st.Agent.Membership;
 using Re6st.Agent.Metrics;
 using Re6st.Agent.Probing;
+using Re6st.Agent.Tracing;
 using Re6st.Agent.Tunnels;
 using Re6st.Core.Arrows;
 using Re6st.Core.Policy;
@@ -29,6 +31,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly IRandomSource _random;
     private readonly Dictionary<string, ArrowRecord> _arrows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _decisions = new(StringComparer.Ordinal);
+    private readonly AgentTracing _trace;
 
     // Arrow ids peers publish towards this host that it will not take: refused (trust no node) or
     // found dead here; forgotten once the initiator stops publishing them.
@@ -43,10 +46,11 @@ public sealed partial class HostAgent : IAsyncDisposable
     private InterfacePool? _pool;
     private AgentView? _view;
     private string[] _memberships = [];
-    private DateTimeOffset _nextPeriod;
+    private DateTimeOffset _periodStart;
     private string _configText = "";
     private DateTimeOffset _babeldStartedAt;
     private int _restartsBefore;
+    private long _changes;
 
     public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
     {
@@ -57,6 +61,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _random = random;
         _log = log ?? (_ => { });
         Metrics = new AgentMetrics(options.Node, options.Mesh);
+        _trace = new AgentTracing(options.Node, options.Mesh);
     }
 
     public AgentMetrics Metrics { get; }
@@ -105,10 +110,10 @@ public sealed partial class HostAgent : IAsyncDisposable
         WriteConfig(ConfigText(_view));
         _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
         await AdoptAsync(ConfigPath, cancellationToken).ConfigureAwait(false);
-        StartBabeld();
+        StartBabeld("agent-start");
         _control = new BabelControlClient(SocketPath, _time, _log);
         _control.Start();
-        _nextPeriod = _time.GetUtcNow() + _view.Policy.RefreshPeriod;
+        _periodStart = _time.GetUtcNow();
         await PublishAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -149,15 +154,22 @@ public sealed partial class HostAgent : IAsyncDisposable
     /// </summary>
     public async Task StepAsync(CancellationToken cancellationToken)
     {
+        using var tick = _trace.Tick();
+        var changes = Interlocked.Read(ref _changes);
         _view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false) ?? _view;
         var view = _view!;
         Metrics.ObservePlan(view.Policy.RefreshPeriod, view.Plan.Memberships.ToDictionary(m => m.SubMesh, m => view.MembersOf(m.SubMesh).Count() + 1, StringComparer.Ordinal));
         var now = _time.GetUtcNow();
-        var periodEnded = now >= _nextPeriod;
+
+        // The period's end follows the policy as it is now: a shorter period applied to a running
+        // mesh takes effect at once, not after the old one ran out.
+        var periodEnded = now >= _periodStart + view.Policy.RefreshPeriod;
         if (periodEnded)
         {
-            _nextPeriod = now + view.Policy.RefreshPeriod;
+            _periodStart = now;
         }
+
+        tick?.SetTag("re6st.period_ended", periodEnded);
 
         try
         {
@@ -170,6 +182,10 @@ public sealed partial class HostAgent : IAsyncDisposable
         finally
         {
             await PublishAsync(cancellationToken).ConfigureAwait(false);
+            if (!periodEnded && Interlocked.Read(ref _changes) == changes)
+            {
+                AgentTracing.Unrecord(tick);
+            }
         }
     }
 
@@ -183,6 +199,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         {
             Count("step-failed/" + name);
             Metrics.StepFailed(name);
+            Activity.Current?.AddException(e).SetStatus(ActivityStatusCode.Error, $"{name} failed");
             _log($"{Node}: {name} failed: {e.Message}");
         }
     }
@@ -196,6 +213,8 @@ public sealed partial class HostAgent : IAsyncDisposable
         }
         catch (HostCommandException e)
         {
+            Count("create-failed");
+            Activity.Current?.SetStatus(ActivityStatusCode.Error, e.Message);
             _pool!.Return(slot);
             _log($"{Node}: arrow on {spec.Interface} failed: {e.Message}");
             return false;
@@ -204,6 +223,7 @@ public sealed partial class HostAgent : IAsyncDisposable
 
     private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken)
     {
+        using var span = _trace.Arrow("destroy", arrow)?.SetTag("re6st.destroy.reason", reason);
         _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
         _prober!.Forget(arrow.Interface);
         await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken).ConfigureAwait(false);
@@ -215,24 +235,27 @@ public sealed partial class HostAgent : IAsyncDisposable
 
         Count("destroyed/" + reason);
         Metrics.Destroyed(reason, arrow.Technology.ToName());
-        if (arrow.DrainStartedAt is { } started && arrow.Initiated)
+        if (arrow.DrainStartedAt is { } started && arrow.Initiated && arrow.DestroyReason is null)
         {
-            Metrics.DrainEnded(_time.GetUtcNow() - started, forced: reason == "forced-after-max-drain");
+            var forced = reason == "forced-after-max-drain";
+            Metrics.DrainEnded(_time.GetUtcNow() - started, forced);
+            _trace.DrainEnded(arrow, started, forced);
         }
 
         _pool!.Return(arrow.Slot);
     }
 
     /// <summary>
-    /// Routes the far end of an arrow this host initiated still sends over it, as that peer
-    /// publishes them. An arrow is in use while either end routes over it; a peer that does not
-    /// list the arrow has no end of it, so no route of its own goes over it.
+    /// Routes the far end of an arrow this host initiated sends over it, as that peer publishes
+    /// them. An arrow is in use while either end routes over it: one that carries only the far
+    /// end's traffic (replies, or routes the far end prefers through this host) is drained like
+    /// any other, or its cut would black-hole that traffic until the far end's probes notice. A
+    /// peer that does not list the arrow has no end of it, so no route of its own goes over it.
     /// </summary>
     private int FarEndRoutes(AgentView view, ArrowRecord arrow)
     {
         var status = view.Peers.FirstOrDefault(p => p.Node.Name == arrow.Peer)?.Status;
-        var accepted = status?.Accepted.FirstOrDefault(a => a.Peer == Node && a.SubMesh == arrow.SubMesh);
-        return arrow.State == ArrowState.Draining ? accepted?.Routes ?? 0 : 0;
+        return status?.Accepted.FirstOrDefault(a => a.Peer == Node && a.SubMesh == arrow.SubMesh)?.Routes ?? 0;
     }
 
     private Task PublishAsync(CancellationToken cancellationToken)
@@ -288,7 +311,12 @@ public sealed partial class HostAgent : IAsyncDisposable
     };
 
 
-    private void Count(string what) => _decisions.AddOrUpdate(what, 1, (_, n) => n + 1);
+    /// <summary>Counts a decision or a failure: a tick that counted nothing changed nothing.</summary>
+    private void Count(string what)
+    {
+        _decisions.AddOrUpdate(what, 1, (_, n) => n + 1);
+        Interlocked.Increment(ref _changes);
+    }
 
     /// <summary>
     /// A link-local address per arrow interface, distinct from the other end's: a hash of the host's

@@ -14,7 +14,8 @@ namespace Re6st.Agent.Probing;
 /// ICMPv6 echo request to all-nodes (ff02::1) on its interface every <see cref="ProbeOptions.Interval"/>,
 /// which the far end's kernel answers (no agent needed there). An arrow that stops answering for
 /// <see cref="ProbeOptions.DeadAfter"/> (or never answers within <see cref="ProbeOptions.SetupGrace"/>)
-/// is reported dead once, so the agent takes it out of Babel at once.
+/// is reported dead once, so the agent takes it out of Babel at once. The silence must span probes
+/// this process really sent: a starved agent does not condemn its arrows for its own lateness.
 /// Measured inside the tunnel, these probes are also the arrow's rtt (trust no arrow).
 /// </summary>
 public sealed class ArrowProber : IAsyncDisposable
@@ -34,6 +35,9 @@ public sealed class ArrowProber : IAsyncDisposable
     private readonly Task _sender;
     private readonly Task _receiver;
 
+    /// <summary>Unanswered probes a dead verdict needs: as many as a DeadAfter of silence holds, less one for timing.</summary>
+    private readonly int _unansweredForDead;
+
     private ArrowProber(Socket socket, HostShell shell, ProbeOptions options, Action<string> onDead, Action<string> log)
     {
         _socket = socket;
@@ -41,6 +45,7 @@ public sealed class ArrowProber : IAsyncDisposable
         _options = options;
         _onDead = onDead;
         _log = log;
+        _unansweredForDead = Math.Max(1, (int)(options.DeadAfter / options.Interval) - 1);
         _sender = Task.Run(SendLoopAsync);
         _receiver = Task.Run(ReceiveLoopAsync);
     }
@@ -116,6 +121,7 @@ public sealed class ArrowProber : IAsyncDisposable
                     lock (t)
                     {
                         sequence = (ushort)++t.Sent;
+                        t.SentSinceReply++;
                     }
 
                     BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(6), sequence);
@@ -148,8 +154,11 @@ public sealed class ArrowProber : IAsyncDisposable
                 return false;
             }
 
+            // Silence counts only over probes really sent: when this process was not scheduled (a
+            // busy machine), its own late probes, or replies it has not read yet, must not condemn
+            // an arrow that is fine.
             var silent = t.Answered
-                ? Stopwatch.GetElapsedTime(t.LastReply, now) > _options.DeadAfter
+                ? Stopwatch.GetElapsedTime(t.LastReply, now) > _options.DeadAfter && t.SentSinceReply >= _unansweredForDead
                 : Stopwatch.GetElapsedTime(t.Added, now) > _options.SetupGrace;
             t.Dead = silent;
             return silent;
@@ -195,6 +204,7 @@ public sealed class ArrowProber : IAsyncDisposable
                 }
 
                 t.Received++;
+                t.SentSinceReply = 0;
                 t.Answered = true;
                 t.LastReply = now;
                 t.Rtt = Stopwatch.GetElapsedTime(sentAt, now);
@@ -223,6 +233,8 @@ public sealed class ArrowProber : IAsyncDisposable
         public long Sent { get; set; }
 
         public long Received { get; set; }
+
+        public int SentSinceReply { get; set; }
 
         public bool Answered { get; set; }
 

@@ -123,9 +123,10 @@ public sealed class AgentMesh : IAsyncDisposable
     }
 
     /// <summary>A host on the underlay switch, with its underlay address but no agent (yet).</summary>
-    public async Task<LabHost> AddUnderlayHostAsync(string name, IpPrefix? ipv6Prefix = null, IpPrefix? ipv4Prefix = null)
+    /// <param name="announce">False when the host's agent announces its prefixes itself (see <see cref="NetnsLab.AddHostAsync"/>).</param>
+    public async Task<LabHost> AddUnderlayHostAsync(string name, IpPrefix? ipv6Prefix = null, IpPrefix? ipv4Prefix = null, bool announce = true)
     {
-        var host = await Lab.AddHostAsync(name, ipv6Prefix, ipv4Prefix);
+        var host = await Lab.AddHostAsync(name, ipv6Prefix, ipv4Prefix, announce);
         var (atHost, atSwitch) = await Lab.LinkAsync(host, _switch);
         await Lab.InAsync(_switch, "ip", "link", "set", atSwitch, "master", "br0");
         await Lab.IpAsync(host, "address", "add", $"{UnderlayAddress(host)}/64", "dev", atHost, "nodad");

@@ -53,7 +53,8 @@ public sealed class AgentProcess : IAsyncDisposable
         Start(lab, host, underlay, metricsPort, ["--membership-dir", membershipDirectory, "--babel-key-file", keyFile]);
 
     /// <summary>Starts the agent of <paramref name="host"/> with <paramref name="source"/> naming its membership source (e.g. --kubeconfig FILE --mesh M).</summary>
-    public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, int metricsPort, IEnumerable<string> source)
+    /// <param name="log">Where its output goes (the lab's log when null).</param>
+    public static AgentProcess Start(NetnsLab lab, LabHost host, string underlay, int metricsPort, IEnumerable<string> source, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(lab);
         ArgumentNullException.ThrowIfNull(host);
@@ -65,7 +66,7 @@ public sealed class AgentProcess : IAsyncDisposable
             "--state-dir", state, "--interface-prefix", lab.RunId + host.Name, "--pool-size", "16",
             "--metrics", $"127.0.0.1:{metricsPort.ToString(CultureInfo.InvariantCulture)}",
         ];
-        return new AgentProcess(host, args, state, metricsPort, lab.Log);
+        return new AgentProcess(host, args, state, metricsPort, log ?? lab.Log);
     }
 
     /// <summary>The agent crashes: SIGKILL, no cleanup; its babeld and tunnels stay behind.</summary>

@@ -15,6 +15,7 @@ public sealed partial class ContinuousPing : IAsyncDisposable
     private readonly Process _process;
     private readonly HashSet<int> _answered = [];
     private readonly Task _reader;
+    private readonly DateTime _started = DateTime.UtcNow;
     private int _sent;
 
     private ContinuousPing(Process process)
@@ -53,16 +54,24 @@ public sealed partial class ContinuousPing : IAsyncDisposable
         lock (_answered)
         {
             var longest = 0;
+            var longestEnd = 0;
             var run = 0;
             for (var seq = 1; seq <= _sent; seq++)
             {
                 run = _answered.Contains(seq) ? 0 : run + 1;
-                longest = Math.Max(longest, run);
+                if (run > longest)
+                {
+                    (longest, longestEnd) = (run, seq);
+                }
             }
 
             // Flowing at the end: most of the last half second's pings answered.
             var tail = Enumerable.Range(Math.Max(1, _sent - 9), Math.Min(10, _sent)).Count(_answered.Contains);
-            return new PingFigures(_sent, _answered.Count, longest * Interval) { FlowingAtEnd = tail >= 8 };
+            return new PingFigures(_sent, _answered.Count, longest * Interval)
+            {
+                FlowingAtEnd = tail >= 8,
+                LongestOutageStart = longest > 0 ? _started + ((longestEnd - longest) * Interval) : null,
+            };
         }
     }
 
@@ -112,5 +121,9 @@ public sealed record PingFigures(int Sent, int Received, TimeSpan LongestOutage)
     /// <summary>Whether the last pings (most of the final half second's) were answered.</summary>
     public bool FlowingAtEnd { get; init; }
 
-    public override string ToString() => $"{Lost} lost of {Sent}, longest outage {LongestOutage.TotalSeconds:F2} s";
+    /// <summary>When the longest outage began (UTC, from the pings' pace), if there was one.</summary>
+    public DateTime? LongestOutageStart { get; init; }
+
+    public override string ToString() =>
+        $"{Lost} lost of {Sent}, longest outage {LongestOutage.TotalSeconds:F2} s{(LongestOutageStart is { } at ? $" from {at:HH:mm:ss.f} UTC" : "")}";
 }

@@ -114,7 +114,8 @@ public sealed partial class NetnsLab : IAsyncDisposable
     /// A host named <paramref name="name"/> (1 to 3 lowercase letters), with its prefixes on lo: those
     /// given (a plan's), or by default prefixes that follow the host's index.
     /// </summary>
-    public async Task<LabHost> AddHostAsync(string name, IpPrefix? ipv6Prefix = null, IpPrefix? ipv4Prefix = null)
+    /// <param name="announce">False for a host whose agent announces its prefixes itself (a MeshNode's): nothing is put on lo.</param>
+    public async Task<LabHost> AddHostAsync(string name, IpPrefix? ipv6Prefix = null, IpPrefix? ipv4Prefix = null, bool announce = true)
     {
         if (!HostName().IsMatch(name) || _hosts.Any(h => h.Name == name))
         {
@@ -130,6 +131,11 @@ public sealed partial class NetnsLab : IAsyncDisposable
         // them) are usable as soon as a link is up rather than 1-2 s later.
         await InAsync(host, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0");
         await IpAsync(host, "link", "set", "lo", "up");
+        if (!announce)
+        {
+            return host;
+        }
+
         await IpAsync(host, "address", "add", $"{host.Ipv6Address}/128", "dev", "lo");
         await IpAsync(host, "address", "add", $"{host.Ipv4Address}/32", "dev", "lo");
         await IpAsync(host, "route", "add", "unreachable", host.Ipv6Prefix.ToString(), "proto", "static");
@@ -235,7 +241,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
     /// Removes the debris of earlier runs. "Earlier" is decided by the owner process, not by age:
     /// labs of a test process that is still alive (this one, or a suite running in parallel) stay.
     /// </summary>
-    private static async Task SweepAsync(Action<string> log)
+    public static async Task SweepAsync(Action<string> log)
     {
         var runs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var ns in await NamespacesAsync())
@@ -268,6 +274,17 @@ public sealed partial class NetnsLab : IAsyncDisposable
                 log($"cannot remove the debris of lab {run} yet: {string.Join("; ", errors)}");
             }
         }
+    }
+
+    /// <summary>
+    /// Removes what run <paramref name="runId"/> made (its namespaces with the processes in them,
+    /// its state folder), whether or not its owner lives; returns what could not be removed.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RemoveRunAsync(string runId, Action<string> log)
+    {
+        var errors = new List<string>();
+        await RemoveRunAsync(runId, log, errors);
+        return errors;
     }
 
     private static async Task RemoveRunAsync(string runId, Action<string> log, List<string> errors)
@@ -332,33 +349,18 @@ public sealed partial class NetnsLab : IAsyncDisposable
     }
 
     /// <summary>What a run's owner file holds: this process's PID and start time.</summary>
-    public static string OwnerLine() => $"{Environment.ProcessId} {StartTimeOf(Environment.ProcessId)}";
+    public static string OwnerLine() => $"{Environment.ProcessId} {ProcessStart.Of(Environment.ProcessId)}";
 
     private static bool OwnerAlive(string runId)
     {
         try
         {
             var parts = File.ReadAllText(Path.Combine(StateRoot, runId, "owner")).Split(' ');
-            return parts.Length == 2 && int.TryParse(parts[0], out var pid) && StartTimeOf(pid) == parts[1];
+            return parts.Length == 2 && int.TryParse(parts[0], out var pid) && ProcessStart.Of(pid) == parts[1];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
-        }
-    }
-
-    /// <summary>Field 22 of /proc/PID/stat: with the PID it names one process, even after PID reuse.</summary>
-    private static string? StartTimeOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields[19];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 

@@ -17,7 +17,7 @@ namespace Re6st.Operator.Reconcile;
 /// </summary>
 public sealed partial class MeshReconciler(IKubernetes client, Caches caches, KeySecrets keys, EventRecorder events, OperatorOptions options, ILogger log, TimeProvider time, OperatorMetrics? metrics = null)
 {
-    /// <summary>Writes made since start (creates, replaces, deletes, status patches): tests and benchmarks read it.</summary>
+    /// <summary>Writes made by the passes completed since start (creates, replaces, deletes, status patches): tests and benchmarks read it.</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
     /// <summary>Reconcile passes completed since start.</summary>
@@ -29,38 +29,41 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
     public async Task ReconcileAsync(string name, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
+        var writes = new WriteCount();
         var ok = false;
         try
         {
-            await PassAsync(name, cancellationToken).ConfigureAwait(false);
+            await OperatorTracing.TraceAsync("mesh", name, async () => (await PassAsync(name, writes, cancellationToken).ConfigureAwait(false), writes.Value)).ConfigureAwait(false);
             ok = true;
         }
         finally
         {
+            Interlocked.Add(ref _writes, writes.Value);
             metrics?.Reconciled(name, time.GetElapsedTime(started), ok);
             metrics?.WritesTo(Writes);
         }
     }
 
-    private async Task PassAsync(string name, CancellationToken cancellationToken)
+    /// <summary>One pass; returns its outcome: planned, invalid (the status says why), deleted (the finalizer's work done) or gone.</summary>
+    private async Task<string> PassAsync(string name, WriteCount writes, CancellationToken cancellationToken)
     {
         var mesh = caches.Meshes.Get(name);
         if (mesh is null)
         {
             metrics?.Forget(name);
-            return;
+            return "gone";
         }
 
         if (mesh.Metadata.DeletionTimestamp is not null)
         {
-            await CleanUpAsync(mesh, cancellationToken).ConfigureAwait(false);
-            return;
+            await CleanUpAsync(mesh, writes, cancellationToken).ConfigureAwait(false);
+            return "deleted";
         }
 
         if (mesh.Metadata.Finalizers?.Contains(Group.Finalizer) != true)
         {
             var finalizers = (mesh.Metadata.Finalizers ?? []).Append(Group.Finalizer).ToList();
-            await PatchMeshAsync(name, new { metadata = new { finalizers } }, cancellationToken).ConfigureAwait(false);
+            await PatchMeshAsync(name, new { metadata = new { finalizers } }, writes, cancellationToken).ConfigureAwait(false);
         }
 
         var keySecret = await keys.EnsureAsync(mesh, cancellationToken).ConfigureAwait(false);
@@ -77,17 +80,23 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
 
         // Production randomness: a fresh seed from the OS for every pass. Allocations are sticky,
         // so a pass with nothing new to decide gives the same result whatever the seed.
-        var outcome = MeshPlanning.Compute(snapshot, new Xoshiro256StarStar(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8))));
+        MeshOutcome outcome;
+        using (var plan = OperatorTracing.Source.StartActivity("re6st.mesh.plan"))
+        {
+            outcome = MeshPlanning.Compute(snapshot, new Xoshiro256StarStar(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8))));
+            plan?.SetTag("re6st.planned", outcome.Planned).SetTag("re6st.nodes", outcome.Status.Nodes);
+        }
+
         if (outcome.Planned)
         {
-            await ApplyAsync(outcome, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(outcome, writes, cancellationToken).ConfigureAwait(false);
         }
 
         if (!Same(mesh.Status, outcome.Status))
         {
             var patch = new V1Patch(new[] { new { op = "add", path = "/status", value = outcome.Status } }, V1Patch.PatchType.JsonPatch);
             await client.CustomObjects.PatchClusterCustomObjectStatusAsync(patch, Group.Name, Group.Version, V1Alpha1Mesh.Plural, name, cancellationToken: cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _writes);
+            writes.Add();
         }
 
         foreach (var e in outcome.Events)
@@ -98,10 +107,12 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
         Interlocked.Increment(ref _passes);
         metrics?.Observe(name, outcome.Status);
         LogReconciled(log, name, outcome.Desired.Count, outcome.Delete.Count);
+        return outcome.Planned ? "planned" : "invalid";
     }
 
-    private async Task ApplyAsync(MeshOutcome outcome, CancellationToken cancellationToken)
+    private async Task ApplyAsync(MeshOutcome outcome, WriteCount writes, CancellationToken cancellationToken)
     {
+        using var span = OperatorTracing.Source.StartActivity("re6st.mesh.apply")?.SetTag("re6st.meshnodes.desired", outcome.Desired.Count).SetTag("re6st.meshnodes.deleted", outcome.Delete.Count);
         await Parallel.ForEachAsync(
             outcome.Desired,
             new ParallelOptions { MaxDegreeOfParallelism = options.WriteParallelism, CancellationToken = cancellationToken },
@@ -113,7 +124,7 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
                     try
                     {
                         await client.CustomObjects.CreateClusterCustomObjectAsync(desired, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, cancellationToken: ct).ConfigureAwait(false);
-                        Interlocked.Increment(ref _writes);
+                        writes.Add();
                         return;
                     }
                     catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -131,52 +142,52 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
                 desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
                 desired.Metadata.Annotations = existing.Metadata.Annotations;
                 await client.CustomObjects.ReplaceClusterCustomObjectAsync(desired, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, desired.Metadata.Name, cancellationToken: ct).ConfigureAwait(false);
-                Interlocked.Increment(ref _writes);
+                writes.Add();
             }).ConfigureAwait(false);
 
         foreach (var gone in outcome.Delete)
         {
-            await DeleteMeshNodeAsync(gone, cancellationToken).ConfigureAwait(false);
+            await DeleteMeshNodeAsync(gone, writes, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>The finalizer's work: every MeshNode and the key Secret go before the Mesh does.</summary>
-    private async Task CleanUpAsync(V1Alpha1Mesh mesh, CancellationToken cancellationToken)
+    private async Task CleanUpAsync(V1Alpha1Mesh mesh, WriteCount writes, CancellationToken cancellationToken)
     {
         var name = mesh.Metadata.Name;
         var list = await client.CustomObjects.ListClusterCustomObjectAsync<ResourceList<V1Alpha1MeshNode>>(
             Group.Name, Group.Version, V1Alpha1MeshNode.Plural, labelSelector: $"{Group.MeshLabel}={name}", cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var mn in list.Items)
         {
-            await DeleteMeshNodeAsync(mn.Metadata.Name, cancellationToken).ConfigureAwait(false);
+            await DeleteMeshNodeAsync(mn.Metadata.Name, writes, cancellationToken).ConfigureAwait(false);
         }
 
         await keys.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
         if (mesh.Metadata.Finalizers?.Contains(Group.Finalizer) == true)
         {
             var finalizers = mesh.Metadata.Finalizers.Where(f => f != Group.Finalizer).ToList();
-            await PatchMeshAsync(name, new { metadata = new { finalizers, resourceVersion = mesh.Metadata.ResourceVersion } }, cancellationToken).ConfigureAwait(false);
+            await PatchMeshAsync(name, new { metadata = new { finalizers, resourceVersion = mesh.Metadata.ResourceVersion } }, writes, cancellationToken).ConfigureAwait(false);
         }
 
         LogCleanedUp(log, name, list.Items.Count);
     }
 
-    private async Task DeleteMeshNodeAsync(string name, CancellationToken cancellationToken)
+    private async Task DeleteMeshNodeAsync(string name, WriteCount writes, CancellationToken cancellationToken)
     {
         try
         {
             await client.CustomObjects.DeleteClusterCustomObjectAsync(Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name, cancellationToken: cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _writes);
+            writes.Add();
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
         }
     }
 
-    private async Task PatchMeshAsync(string name, object body, CancellationToken cancellationToken)
+    private async Task PatchMeshAsync(string name, object body, WriteCount writes, CancellationToken cancellationToken)
     {
         await client.CustomObjects.PatchClusterCustomObjectAsync(new V1Patch(body, V1Patch.PatchType.MergePatch), Group.Name, Group.Version, V1Alpha1Mesh.Plural, name, cancellationToken: cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _writes);
+        writes.Add();
     }
 
     public static bool Same<TValue>(TValue? a, TValue? b) =>
@@ -185,6 +196,16 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
     /// <summary>Same keys with the same values (order does not matter).</summary>
     public static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
+
+    /// <summary>The writes of one pass (its MeshNode writes run in parallel).</summary>
+    private sealed class WriteCount
+    {
+        private int _value;
+
+        public int Value => Volatile.Read(ref _value);
+
+        public void Add() => Interlocked.Increment(ref _value);
+    }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "mesh {Mesh}: {Desired} MeshNodes planned, {Deleted} deleted")]
     private static partial void LogReconciled(ILogger log, string mesh, int desired, int deleted);

@@ -9,15 +9,20 @@ namespace Re6st.Operator.Reconcile;
 /// <summary>A RandomizationPolicy's status: valid or not (every error with its field), and the principle warnings.</summary>
 public sealed class PolicyReconciler(IKubernetes client, Caches caches, EventRecorder events, TimeProvider time)
 {
-    public async Task ReconcileAsync(string name, CancellationToken cancellationToken)
+    public Task ReconcileAsync(string name, CancellationToken cancellationToken) =>
+        OperatorTracing.TraceAsync("policy", name, () => PassAsync(name, cancellationToken));
+
+    /// <summary>One pass; returns its outcome (valid, invalid or gone) and whether it patched the status.</summary>
+    private async Task<(string Outcome, int Writes)> PassAsync(string name, CancellationToken cancellationToken)
     {
         var policy = caches.Policies.Get(name);
         if (policy is null || policy.Metadata.DeletionTimestamp is not null)
         {
-            return;
+            return ("gone", 0);
         }
 
         var result = PolicyValidator.Validate(policy.Spec.ToCore());
+        var outcome = result.IsValid ? "valid" : "invalid";
         var now = time.GetUtcNow().UtcDateTime;
         var generation = policy.Metadata.Generation;
         var errors = string.Join("; ", result.Errors);
@@ -32,7 +37,7 @@ public sealed class PolicyReconciler(IKubernetes client, Caches caches, EventRec
         };
         if (MeshReconciler.Same(status, policy.Status))
         {
-            return;
+            return (outcome, 0);
         }
 
         var patch = new V1Patch(new[] { new { op = "add", path = "/status", value = status } }, V1Patch.PatchType.JsonPatch);
@@ -46,5 +51,7 @@ public sealed class PolicyReconciler(IKubernetes client, Caches caches, EventRec
         {
             await events.RecordAsync(policy, new OutcomeEvent(true, "PrincipleWarning", w.ToString()), cancellationToken).ConfigureAwait(false);
         }
+
+        return (outcome, 1);
     }
 }

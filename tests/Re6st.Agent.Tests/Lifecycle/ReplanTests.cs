@@ -1,8 +1,10 @@
 using Re6st.Agent.Membership;
+using Re6st.Agent.Tracing;
 using Re6st.Core.Addressing;
 using Re6st.Core.Policy;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
+using Re6st.Operator.Tests.Fixtures;
 using Xunit.Abstractions;
 
 namespace Re6st.Agent.Tests.Lifecycle;
@@ -12,6 +14,7 @@ public sealed class ReplanTests(ITestOutputHelper output)
     [Fact]
     public async Task NewPlanWithAnAggregate_IsAnnouncedToEveryHost_WithoutCuttingAnyArrow()
     {
+        using var spans = new SpanRecorder("re6st-agent", AgentTracing.SourceName);
         await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
         var policy = new RandomizationPolicySpec { ArrowsPerNode = 2, SmallMeshSize = 0, RefreshPeriod = "10m" };
         await using var mesh = await AgentMesh.StartAsync(lab, 5, policy, seed: 9);
@@ -31,6 +34,10 @@ public sealed class ReplanTests(ITestOutputHelper output)
         await mesh.WaitForRoutesAsync(TimeSpan.FromSeconds(60), mesh.Agents.Skip(1).ToDictionary(x => x.Node, _ => (IReadOnlyCollection<IpPrefix>)[aggregate]));
         Assert.Equal(1, a.Decisions.GetValueOrDefault("babeld-reconfigured"));
         Assert.Equal(arrowsBefore, a.Arrows.Select(x => x.Id).Order().ToList());
+        var restart = Assert.Single(spans.Named("re6st.babeld.start"), s => (string?)SpanRecorder.Tag(s, "re6st.babeld.reason") == "new-plan-or-key");
+        Assert.Equal(a.Node, SpanRecorder.Tag(restart, "re6st.node"));
+        Assert.Contains(spans.Named("re6st.agent.tick"), t => t.SpanId == restart.ParentSpanId && (string?)SpanRecorder.Tag(t, "re6st.node") == a.Node);
+        Assert.DoesNotContain(spans.Named("re6st.arrow.destroy"), s => (string?)SpanRecorder.Tag(s, "re6st.node") == a.Node);
         Assert.Contains("fd5e:6b00::/48", (await lab.IpAsync(mesh.Hosts[0], "-6", "route", "show", "proto", "static")).Output, StringComparison.Ordinal);
 
         // And the whole mesh still reaches host a after its babeld restarted.

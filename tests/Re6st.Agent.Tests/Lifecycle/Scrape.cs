@@ -1,8 +1,7 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Metrics;
 using Re6st.Operator.Runtime;
+using Re6st.Lab;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
 
@@ -12,23 +11,16 @@ namespace Re6st.Agent.Tests.Lifecycle;
 /// One scrape of an agent's metrics endpoint over HTTP, as Prometheus does it; the text is also
 /// checked by promtool (required in CI: test.sh installs it).
 /// </summary>
-public sealed partial class Scrape
+public sealed class Scrape
 {
-    private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> _samples = [];
+    private readonly MetricsText _samples;
 
     private Scrape(string text)
     {
-        Text = text;
-        foreach (var line in text.Split('\n').Where(l => l.Length > 0 && l[0] != '#'))
-        {
-            var m = Sample().Match(line);
-            Assert.True(m.Success, "not a sample line: " + line);
-            var labels = Label().Matches(m.Groups["labels"].Value).ToDictionary(l => l.Groups[1].Value, l => l.Groups[2].Value);
-            _samples.Add((m.Groups["name"].Value, labels, double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)));
-        }
+        _samples = new MetricsText(text);
     }
 
-    public string Text { get; }
+    public string Text => _samples.Text;
 
     /// <summary>Serves an in-process agent's registry on a loopback port for one scrape.</summary>
     public static async Task<Scrape> Async(HostAgent agent)
@@ -48,10 +40,9 @@ public sealed partial class Scrape
     }
 
     /// <summary>The sum of the samples of <paramref name="name"/> that carry all of <paramref name="labels"/>.</summary>
-    public double Value(string name, params (string Key, string Value)[] labels) =>
-        _samples.Where(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.Key) == l.Value)).Sum(s => s.Value);
+    public double Value(string name, params (string Key, string Value)[] labels) => _samples.Value(name, labels);
 
-    public bool Has(string name) => _samples.Any(s => s.Name == name);
+    public bool Has(string name) => _samples.Has(name);
 
     private static async Task CheckAsync(string text)
     {
@@ -73,10 +64,4 @@ public sealed partial class Scrape
             File.Delete(file);
         }
     }
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)$")]
-    private static partial Regex Sample();
-
-    [GeneratedRegex(@"(\w+)=""((?:[^""\\]|\\.)*)""")]
-    private static partial Regex Label();
 }

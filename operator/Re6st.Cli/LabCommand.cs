@@ -1,0 +1,407 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Re6st.Lab;
+using Re6st.Lab.Cluster;
+using Re6st.Lab.Netns;
+
+namespace Re6st.Cli;
+
+/// <summary>
+/// <c>re6st lab up | status | down</c>: the whole system on this machine. <c>up</c> starts the lab's
+/// own process in the background (<c>lab serve</c>, in a session of its own) and follows its
+/// progress; that process owns the API server, the operator, the hosts and Prometheus, and removes
+/// them when <c>down</c> tells it to. Its state file lets <c>down</c> remove everything even after
+/// that process died.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class LabCommand
+{
+    public const string Usage = """
+        usage: re6st lab up [--nodes N] [--order K] [--seed S] [--dir DIR]
+               re6st lab status [--watch] [--dir DIR]
+               re6st lab down [--dir DIR]
+
+          up      a real kube-apiserver + etcd, the operator, N hosts (network namespaces) registered
+                  as Nodes in 3 regions with an agent each, config/samples/ applied, and Prometheus;
+                  returns once the Mesh is Ready and every pair of hosts pings over it (needs root)
+          status  arrows per host, churn by reason, drains, routing-table sizes, who opened arrows
+                  to whom; --watch redraws it every 2 seconds
+          down    removes every namespace, link and process the lab made (also after a crash)
+
+          --nodes N  hosts, 2 to 26 (default 12)
+          --order K  the Mesh's order, 1 to 3 (default 2: two sub-meshes joined by bridges)
+          --seed S   seed of the agents' arrow draws (default: fresh at each start)
+          --dir DIR  the lab's folder: kubeconfig, logs, state (default .lab in the checkout)
+        """;
+
+    private const string Progress = "==> ";
+    private static readonly TimeSpan UpTimeout = TimeSpan.FromMinutes(20);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            throw new UsageException("name a lab command: up, status or down");
+        }
+
+        var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--seed", "--dir", "--repository" }, new HashSet<string> { "--watch", "--help" });
+        if (a.Has("--help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        var repository = a.Text("--repository") ?? CrdsCommand.RepositoryRoot();
+        var directory = Path.GetFullPath(a.Text("--dir") ?? Path.Combine(repository, ".lab"));
+        var options = new LabClusterOptions
+        {
+            Repository = repository,
+            Directory = directory,
+            Nodes = a.Number("--nodes", 12, 2, 26),
+            Order = a.Number("--order", 2, 1, 3),
+            Seed = a.Has("--seed") ? a.Seed("--seed", 0) : null,
+        };
+        return args[0] switch
+        {
+            "up" => await UpAsync(options),
+            "serve" => await ServeAsync(options),
+            "status" => await StatusAsync(options, a.Has("--watch")),
+            "down" => await DownAsync(options.Directory) ? 0 : 1,
+            _ => throw new UsageException($"unknown lab command '{args[0]}'"),
+        };
+    }
+
+    private static async Task<int> UpAsync(LabClusterOptions options)
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Console.Error.WriteLine("re6st lab up: needs root (network namespaces, tunnels, babeld, apt-get)");
+            return 1;
+        }
+
+        if (LabState.Read(options.Directory) is { } existing)
+        {
+            if (existing.Lab.IsAlive)
+            {
+                Console.Error.WriteLine($"re6st lab up: a lab runs already ({existing.Phase.ToString().ToLowerInvariant()}, {options.Directory}); `./re6st lab down` first");
+                return 1;
+            }
+
+            Console.WriteLine("removing what an earlier lab left behind");
+            await DownAsync(options.Directory);
+        }
+
+        Console.WriteLine("checking what this machine needs (Debian packages, kube-apiserver, kubectl)");
+        foreach (var script in new[] { "packages.sh", "kube-apiserver.sh", "kube-tools.sh" })
+        {
+            if (await RunVisibleAsync("bash", [Path.Combine(options.Repository, "tests", "tools", script)]) != 0)
+            {
+                Console.Error.WriteLine($"re6st lab up: tests/tools/{script} failed");
+                return 1;
+            }
+        }
+
+        // The lab runs a copy of this program: a rebuild of the checkout while it runs must not
+        // rewrite the files its processes have mapped.
+        foreach (var old in new[] { "logs", "prometheus", "api", "bin" })
+        {
+            if (Directory.Exists(Path.Combine(options.Directory, old)))
+            {
+                Directory.Delete(Path.Combine(options.Directory, old), recursive: true);
+            }
+        }
+
+        var bin = Path.Combine(options.Directory, "bin");
+        CopyFolder(AppContext.BaseDirectory, bin);
+        var log = Path.Combine(options.Directory, "lab.log");
+        File.WriteAllText(log, "");
+        string[] serve =
+        [
+            Path.Combine(bin, "re6st.dll"), "lab", "serve", "--dir", options.Directory, "--repository", options.Repository,
+            "--nodes", options.Nodes.ToString(CultureInfo.InvariantCulture), "--order", options.Order.ToString(CultureInfo.InvariantCulture),
+            .. options.Seed is { } seed ? ["--seed", seed.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
+        ];
+        ProcessRunner.StartDetached("dotnet", serve, log);
+        Console.WriteLine($"starting the lab: {options.Nodes} hosts, order {options.Order} (details in {log})");
+
+        using var interrupted = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            interrupted.Cancel();
+        };
+        var state = await FollowAsync(options.Directory, log, interrupted.Token);
+        if (state is not { Phase: LabPhase.Ready })
+        {
+            if (interrupted.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("interrupted: removing the lab");
+                await DownAsync(options.Directory);
+                return 130;
+            }
+
+            Console.Error.WriteLine($"re6st lab up: the lab did not come up: {state?.Error ?? "its process died"}");
+            Console.Error.WriteLine($"last lines of {log}:");
+            foreach (var line in File.ReadLines(log).TakeLast(25))
+            {
+                Console.Error.WriteLine("  " + line);
+            }
+
+            Console.Error.WriteLine("removing what it made");
+            await DownAsync(options.Directory);
+            return 1;
+        }
+
+        Console.WriteLine();
+        Console.Write((await LabSnapshot.ReadAsync(state, CancellationToken.None)).Render(options.Repository));
+        Console.WriteLine();
+        Console.WriteLine("watch it: ./re6st lab status --watch · stop it: ./re6st lab down");
+        return 0;
+    }
+
+    /// <summary>Prints the lab process's progress lines until it is Ready, failed, died, or the user interrupts.</summary>
+    private static async Task<LabState?> FollowAsync(string directory, string log, CancellationToken interrupted)
+    {
+        var deadline = DateTime.UtcNow + UpTimeout;
+        var noState = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        LabState? state = null;
+        while (true)
+        {
+            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                if (line.StartsWith(Progress, StringComparison.Ordinal))
+                {
+                    Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line[Progress.Length..]}");
+                }
+            }
+
+            state = LabState.Read(directory);
+            if (state is { Phase: LabPhase.Ready or LabPhase.Failed } || state is not null && !state.Lab.IsAlive)
+            {
+                return state;
+            }
+
+            if (state is null && DateTime.UtcNow > noState)
+            {
+                return null;
+            }
+
+            if (interrupted.IsCancellationRequested || DateTime.UtcNow > deadline)
+            {
+                return state is null ? null : state with { Error = interrupted.IsCancellationRequested ? "interrupted" : $"not Ready within {UpTimeout.TotalMinutes:F0} minutes" };
+            }
+
+            await Task.Delay(250, CancellationToken.None);
+        }
+    }
+
+    /// <summary>The lab's own process: brings the lab up, keeps it until SIGTERM (or SIGINT), then removes it.</summary>
+    private static async Task<int> ServeAsync(LabClusterOptions options)
+    {
+        var self = LabProcess.Of("lab", Environment.ProcessId);
+        new LabState { Lab = self, Phase = LabPhase.Starting }.Write(options.Directory);
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        LabCluster cluster;
+        try
+        {
+            cluster = await LabCluster.StartAsync(options, line => Console.WriteLine(Progress + line), Console.WriteLine, stop.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.WriteLine(e);
+            new LabState { Lab = self, Phase = LabPhase.Failed, Error = stop.IsCancellationRequested ? "stopped while starting" : e.Message }.Write(options.Directory);
+            return 1;
+        }
+
+        cluster.State(self, LabPhase.Ready).Write(options.Directory);
+        Console.WriteLine(Progress + "ready");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Told to stop.
+        }
+
+        cluster.State(self, LabPhase.Stopping).Write(options.Directory);
+        Console.WriteLine(Progress + "stopping: agents, operator, Prometheus, API server, namespaces");
+        try
+        {
+            await cluster.DisposeAsync();
+        }
+        catch (AggregateException e)
+        {
+            // The state stays: `lab down` finishes the job by force.
+            Console.WriteLine(e);
+            return 1;
+        }
+
+        File.Delete(LabState.PathIn(options.Directory));
+        Console.WriteLine(Progress + "stopped");
+        return 0;
+    }
+
+    private static async Task<int> StatusAsync(LabClusterOptions options, bool watch)
+    {
+        var state = LabState.Read(options.Directory);
+        if (state is null)
+        {
+            Console.Error.WriteLine($"no lab in {options.Directory}: start one with ./re6st lab up");
+            return 1;
+        }
+
+        if (!state.Lab.IsAlive)
+        {
+            Console.Error.WriteLine($"the lab's process is gone ({state.Phase.ToString().ToLowerInvariant()}{(state.Error is { } error ? $": {error}" : "")}); ./re6st lab down removes what is left");
+            return 1;
+        }
+
+        if (state.Phase != LabPhase.Ready)
+        {
+            Console.Error.WriteLine($"the lab is {state.Phase.ToString().ToLowerInvariant()}; progress in {Path.Combine(options.Directory, "lab.log")}");
+            return 1;
+        }
+
+        using var interrupted = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            interrupted.Cancel();
+        };
+        do
+        {
+            var text = (await LabSnapshot.ReadAsync(state, interrupted.Token)).Render(options.Repository);
+            if (watch)
+            {
+                Console.Clear();
+                Console.WriteLine($"{DateTime.Now:HH:mm:ss} (every 2 s; Ctrl-C to stop)");
+            }
+
+            Console.Write(text);
+            if (watch)
+            {
+                try
+                {
+                    await Task.Delay(2000, interrupted.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        while (watch && !interrupted.IsCancellationRequested);
+        return 0;
+    }
+
+    /// <summary>
+    /// Tells the lab's process to remove everything, then removes by force what is still there (its
+    /// process died, or did not finish): recorded processes, the run's namespaces with whatever runs
+    /// in them, and the debris of other dead labs. True when nothing is left.
+    /// </summary>
+    public static async Task<bool> DownAsync(string directory)
+    {
+        void Say(string line) => Console.WriteLine(line);
+        var state = LabState.Read(directory);
+        if (state is null)
+        {
+            Say($"no lab in {directory}");
+        }
+        else if (state.Lab.IsAlive)
+        {
+            Say("stopping the lab (agents first, then the operator, Prometheus, the API server and the namespaces)");
+            await Command.RunAsync("kill", ["-TERM", state.Lab.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (state.Lab.IsAlive && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+            }
+
+            if (state.Lab.IsAlive)
+            {
+                Say("the lab's process did not stop within 120 s; killing it");
+                await Command.RunAsync("kill", ["-KILL", state.Lab.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+            }
+        }
+
+        var errors = new List<string>();
+        if (state is not null)
+        {
+            foreach (var process in state.Processes.Where(p => p.IsAlive))
+            {
+                Say($"killing {process.What} (pid {process.Pid})");
+                await Command.RunAsync("kill", ["-KILL", process.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+            }
+
+            if (state.RunId is { } runId)
+            {
+                errors.AddRange(await NetnsLab.RemoveRunAsync(runId, Say));
+                var left = (await NetnsLab.NamespacesAsync()).Where(n => n.StartsWith(runId, StringComparison.Ordinal)).ToList();
+                if (left.Count > 0)
+                {
+                    errors.Add($"namespaces left: {string.Join(", ", left)}");
+                }
+            }
+
+            await Task.Delay(500);
+            errors.AddRange(state.Processes.Where(p => p.IsAlive).Select(p => $"{p.What} (pid {p.Pid}) still runs"));
+        }
+
+        await NetnsLab.SweepAsync(Say);
+        foreach (var folder in new[] { "api", "prometheus", "bin" })
+        {
+            var path = Path.Combine(directory, folder);
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+
+        File.Delete(LabState.PathIn(directory));
+        File.Delete(Path.Combine(directory, "kubeconfig"));
+        if (errors.Count > 0)
+        {
+            Console.Error.WriteLine($"re6st lab down: could not remove everything: {string.Join("; ", errors)}");
+            return false;
+        }
+
+        Say(state is null ? "nothing left" : $"lab removed; its logs stay in {Path.Combine(directory, "logs")}");
+        return true;
+    }
+
+    private static async Task<int> RunVisibleAsync(string file, IReadOnlyList<string> args)
+    {
+        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        // Their progress (stderr) reaches the terminal; what they print on stdout is a path for scripts.
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+}
