@@ -37,6 +37,13 @@ public sealed class AgentCommandLineTests
     public void MetricsOff_DisablesTheEndpoint() =>
         Assert.Null(AgentCommandLine.Parse(["--in-cluster", "--metrics", "off"], Pod.GetValueOrDefault).Metrics);
 
+    [Fact]
+    public void Seed_IsOptional_AndParsed()
+    {
+        Assert.Null(AgentCommandLine.Parse(["--in-cluster"], Pod.GetValueOrDefault).Seed);
+        Assert.Equal(18446744073709551615UL, AgentCommandLine.Parse(["--in-cluster", "--seed", "18446744073709551615"], Pod.GetValueOrDefault).Seed);
+    }
+
     [Theory]
     [InlineData(new[] { "--in-cluster", "--bogus" }, "--bogus: unknown option")]
     [InlineData(new[] { "--in-cluster", "--node" }, "--node: a value is missing")]
@@ -50,6 +57,7 @@ public sealed class AgentCommandLineTests
     [InlineData(new[] { "--in-cluster", "--pool-size", "0" }, "--pool-size: '0' is not a number from 1 to 255")]
     [InlineData(new[] { "--in-cluster", "--traces", "collector:4317" }, "--traces: 'collector:4317' is not an http:// or https:// URL (or 'off')")]
     [InlineData(new[] { "--in-cluster", "--traces", "" }, "--traces: '' is not an http:// or https:// URL")]
+    [InlineData(new[] { "--in-cluster", "--seed", "-1" }, "--seed: '-1' is not a whole number")]
     public void BadCommandLine_NamesTheOptionAndTheReason(string[] args, string expected)
     {
         var e = Assert.Throws<FormatException>(() => AgentCommandLine.Parse(args, Pod.GetValueOrDefault));
