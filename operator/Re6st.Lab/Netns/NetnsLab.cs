@@ -87,9 +87,13 @@ public sealed partial class NetnsLab : IAsyncDisposable
 
         var lab = new NetnsLab(runId, Log);
 
-        // The owner file exists before anything else of the run, so a run without a live owner is debris.
-        System.IO.Directory.CreateDirectory(lab.Directory);
-        await File.WriteAllTextAsync(Path.Combine(lab.Directory, "owner"), OwnerLine());
+        // The owner file exists before anything else of the run, so a run without a live owner is
+        // debris. The folder appears with its owner file in it (written aside, then renamed): a
+        // sweep of another process must never see the run's folder without its owner.
+        var aside = Path.Combine(StateRoot, ".new-" + runId);
+        System.IO.Directory.CreateDirectory(aside);
+        await File.WriteAllTextAsync(Path.Combine(aside, "owner"), OwnerLine());
+        System.IO.Directory.Move(aside, lab.Directory);
         Log($"lab {runId}");
         return lab;
     }
