@@ -119,13 +119,6 @@ public sealed class LabCluster : IAsyncDisposable
     /// <summary>The lab host of node <paramref name="name"/>, with the prefixes its MeshNode gave it.</summary>
     public LabHost Host(string name) => _hosts[name];
 
-    /// <summary>The pairs of hosts (among <paramref name="among"/>, all when null) whose overlay addresses do not ping each other now.</summary>
-    public async Task<IReadOnlyList<string>> UnreachablePairsAsync(IReadOnlyCollection<string>? among = null)
-    {
-        var hosts = (among ?? [.. _hosts.Keys]).Select(n => _hosts[n]).ToList();
-        return await UnreachablePairsAsync(hosts);
-    }
-
     /// <summary>Pings each ordered pair once, a bounded number at a time (a ping is a process).</summary>
     public static async Task<IReadOnlyList<string>> UnreachablePairsAsync(IReadOnlyList<LabHost> hosts)
     {
@@ -346,7 +339,7 @@ public sealed class LabCluster : IAsyncDisposable
         _progress($"Mesh {Mesh} is Ready; waiting until all {pairs} pairs of hosts ping over the mesh");
         IReadOnlyList<string> failing;
         var said = -1;
-        while ((failing = await UnreachablePairsAsync()).Count > 0)
+        while ((failing = await UnreachablePairsAsync([.. _hosts.Values])).Count > 0)
         {
             if (failing.Count != said)
             {

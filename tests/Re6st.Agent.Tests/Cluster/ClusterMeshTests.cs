@@ -4,6 +4,7 @@ using Re6st.Core.Addressing;
 using Re6st.Lab;
 using Re6st.Agent.Lifecycle;
 using Re6st.Lab.Agents;
+using Re6st.Lab.Cluster;
 using Re6st.Lab.Netns;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Tests.Fixtures;
@@ -73,20 +74,15 @@ public sealed class ClusterMeshTests(ITestOutputHelper output)
             // Every host pings every other at the address the operator allocated it (the agent puts it on lo).
             var nodes = await MeshNodesAsync(api.Admin);
             Assert.Equal(5, nodes.Count);
-            var addresses = nodes.ToDictionary(n => n.Spec.Node, n => Announcements.HostAddress(IpPrefix.Parse(n.Spec.Ipv6Prefix)).Split('/')[0]);
+            var prefixes = nodes.ToDictionary(n => n.Spec.Node, n => IpPrefix.Parse(n.Spec.Ipv6Prefix));
+            List<LabHost> addressed = [.. hosts.Select(h => h with { Ipv6Prefix = prefixes[h.Name] })];
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            List<string> failed;
-            do
+            IReadOnlyList<string> failed;
+            while ((failed = await LabCluster.UnreachablePairsAsync(addressed)).Count > 0 && DateTime.UtcNow < deadline)
             {
-                var pings = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => (f, t))).Select(async p =>
-                    (p, r: await Command.RunAsync("ip", ["netns", "exec", p.f.Namespace, "ping", "-6", "-n", "-q", "-c", "1", "-W", "1", "-I", addresses[p.f.Name], addresses[p.t.Name]], check: false)));
-                failed = [.. (await Task.WhenAll(pings)).Where(x => x.r.ExitCode != 0).Select(x => $"{x.p.f.Name}->{x.p.t.Name}")];
-                if (failed.Count > 0)
-                {
-                    await Task.Delay(1000);
-                }
+                await Task.Delay(1000);
             }
-            while (failed.Count > 0 && DateTime.UtcNow < deadline);
+
             Assert.True(failed.Count == 0, $"no full connectivity through MeshNodes: {string.Join(", ", failed)}\noperator: {Tail(lab.PathFor("operator.log"))}");
 
             // What each agent wrote into its MeshNode's status: every arrow a host opened is listed,
@@ -130,11 +126,10 @@ public sealed class ClusterMeshTests(ITestOutputHelper output)
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            var list = await client.CustomObjects.ListClusterCustomObjectAsync<Re6st.Operator.Runtime.ResourceList<V1Alpha1MeshNode>>(
-                Group.Name, Group.Version, V1Alpha1MeshNode.Plural, labelSelector: $"{Group.MeshLabel}={Mesh}");
-            if (list.Items.Count == 5 || DateTime.UtcNow > deadline)
+            var list = await LabSnapshot.MeshNodesAsync(client, Mesh, CancellationToken.None);
+            if (list.Count == 5 || DateTime.UtcNow > deadline)
             {
-                return [.. list.Items];
+                return [.. list];
             }
 
             await Task.Delay(500);

@@ -70,7 +70,8 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             output.WriteLine($"policy change reached all {Nodes} agents in {applied.Elapsed.TotalSeconds:F1} s (measured through a 2 s scrape)");
 
             // Accelerated churn under continuous pings, across the sub-meshes and within them.
-            var hosts = await HostsAsync(state);
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+            var hosts = await HostsAsync(client, state);
             var createdBefore = await Query("sum(re6st_arrows_created_total)");
             var destroyedBefore = await Query("sum(re6st_arrows_destroyed_total{reason=~\"random|drained|forced-after-max-drain\"})");
             var pairs = new[] { ("a", "f"), ("b", "g"), ("c", "h"), ("d", "e"), ("j", "i") };
@@ -111,7 +112,7 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             Assert.True(created >= Nodes, $"only {created} arrows created in {Churn.TotalMinutes} min at a 10 s period");
 
             // Two hosts die (cable cut, agent killed): one bridge, one member of the other sub-mesh.
-            var victims = await VictimsAsync(state);
+            var victims = await VictimsAsync(client, state);
             foreach (var name in victims)
             {
                 var node = state.Nodes.Single(n => n.Name == name);
@@ -128,7 +129,6 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             var survivor = survivors[0].Name;
             kubectl = await ProcessRunner.RunAsync(Repository.PathOf(".tools", "kubectl"), ["--kubeconfig", state.Kubeconfig!, "delete", "meshnode", $"{survivor}.{state.Mesh}"], TimeSpan.FromSeconds(60));
             Assert.True(kubectl.Code == 0, kubectl.Output);
-            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
             await EventuallyAsync($"MeshNode {survivor}.{state.Mesh} made again and published by its agent", TimeSpan.FromSeconds(60), async () =>
                 (await LabSnapshot.MeshNodesAsync(client, state.Mesh!, CancellationToken.None)).Any(n => n.Spec.Node == survivor && n.Status?.PublicKey is { Length: > 0 }));
             await EventuallyAsync("the others still reach each other", TimeSpan.FromSeconds(60), async () => (await LabCluster.UnreachablePairsAsync(survivors)).Count == 0);
@@ -159,18 +159,16 @@ public sealed class LabCommandTests(ITestOutputHelper output)
     }
 
     /// <summary>The lab's hosts, addressed at the prefixes the operator gave them.</summary>
-    private static async Task<Dictionary<string, LabHost>> HostsAsync(LabState state)
+    private static async Task<Dictionary<string, LabHost>> HostsAsync(Kubernetes client, LabState state)
     {
-        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
         var meshNodes = await LabSnapshot.MeshNodesAsync(client, state.Mesh!, CancellationToken.None);
         return state.Nodes.Select((n, i) => new LabHost(n.Name, n.Namespace, i + 1) { Ipv6Prefix = IpPrefix.Parse(meshNodes.Single(m => m.Spec.Node == n.Name).Spec.Ipv6Prefix) })
             .ToDictionary(h => h.Name, StringComparer.Ordinal);
     }
 
     /// <summary>A bridge whose home sub-mesh keeps another bridge, and a plain member of the other sub-mesh.</summary>
-    private static async Task<IReadOnlyList<string>> VictimsAsync(LabState state)
+    private static async Task<IReadOnlyList<string>> VictimsAsync(Kubernetes client, LabState state)
     {
-        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
         var meshNodes = await LabSnapshot.MeshNodesAsync(client, state.Mesh!, CancellationToken.None);
         var bridge = meshNodes
             .Where(n => n.Spec.Role == "bridge")
