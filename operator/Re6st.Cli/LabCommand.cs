@@ -368,8 +368,12 @@ public static class LabCommand
             }
         }
 
-        File.Delete(LabState.PathIn(directory));
-        File.Delete(Path.Combine(directory, "kubeconfig"));
+        if (Directory.Exists(directory))
+        {
+            File.Delete(LabState.PathIn(directory));
+            File.Delete(Path.Combine(directory, "kubeconfig"));
+        }
+
         if (errors.Count > 0)
         {
             Console.Error.WriteLine($"re6st lab down: could not remove everything: {string.Join("; ", errors)}");

@@ -158,6 +158,21 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task LabDown_WhereNoLabIs_SaysSoAndSucceeds()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new InvalidOperationException("needs root: `re6st lab down` sweeps network namespaces; run the agent tests as root (CI does)");
+        }
+
+        var missing = Path.Combine(Path.GetTempPath(), "re6st-lab-none-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+        var down = await CliAsync(["lab", "down", "--dir", missing], TimeSpan.FromMinutes(1));
+        Assert.True(down.Code == 0, down.Output);
+        Assert.Contains($"no lab in {missing}", down.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.False(Directory.Exists(missing), "lab down made the folder it was pointed at");
+    }
+
     /// <summary>The lab's hosts, addressed at the prefixes the operator gave them.</summary>
     private static async Task<Dictionary<string, LabHost>> HostsAsync(Kubernetes client, LabState state)
     {
