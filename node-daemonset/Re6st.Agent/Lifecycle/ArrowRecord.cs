@@ -30,6 +30,12 @@ public sealed class ArrowRecord(string id, Slot slot, string peer, string subMes
 
     public DateTimeOffset? DrainStartedAt { get; set; }
 
+    /// <summary>While draining: Babel passes for a moment (a breath, see <see cref="DrainPulse"/>) rather than being dropped.</summary>
+    public bool Breathing { get; set; }
+
+    /// <summary>While draining: when the current drop or breath began.</summary>
+    public DateTimeOffset? PulseSince { get; set; }
+
     /// <summary>Set when the drain is a precaution for an arrow destroyed unused: the reason its removal counts under.</summary>
     public string? DestroyReason { get; set; }
 

@@ -5,10 +5,12 @@ namespace Re6st.Agent.Lifecycle;
 /// <summary>
 /// Drains an arrow through Babel without touching its data: Babel's own packets (UDP 6696) on that
 /// interface are dropped, so the neighbour's cost climbs (link-quality) and routes move to other
-/// arrows while packets still flow; once no installed route uses it, it is deleted.
+/// arrows while packets still flow; once no installed route uses it, it is deleted. The
+/// initiator's end drops both directions, which silences the arrow's Babel entirely; it does so
+/// in the rhythm of <see cref="DrainPulse"/>, so babeld never forgets the neighbour while a route
+/// still has no other way.
 /// CAVEAT: babeld 1.12 cannot change a live interface's cost through its socket (an rxcost change
 /// applies only after the interface goes down and up), which is why the drain works on packets.
-/// Measured here: 0 packets lost over 2,000 and 9,000 pings; 9-19 s at hello 1 s.
 /// </summary>
 public sealed class BabelDrain(HostShell shell)
 {

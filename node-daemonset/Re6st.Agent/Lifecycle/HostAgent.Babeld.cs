@@ -112,8 +112,9 @@ public sealed partial class HostAgent
             {
                 State = entry.State,
                 DrainStartedAt = entry.DrainStartedAt,
+                PulseSince = now,
             };
-            if (record.State == ArrowState.Draining)
+            if (record.State == ArrowState.Draining && record.Initiated)
             {
                 await _drain!.StartAsync(record.Interface, cancellationToken).ConfigureAwait(false);
             }

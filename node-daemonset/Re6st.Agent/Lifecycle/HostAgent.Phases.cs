@@ -64,10 +64,10 @@ public sealed partial class HostAgent
         {
             if (Arrows.FirstOrDefault(a => !a.Initiated && a.Id == id) is { } existing)
             {
-                // The initiator drains it: Babel is dropped at this end too, so routes leave it both ways.
+                // The initiator drains it. Its end alone drops the arrow's Babel, both ways, in the
+                // rhythm of its DrainPulse; a drop here too would outlast the initiator's breaths.
                 if (arrow.Draining && existing.State != ArrowState.Draining)
                 {
-                    await _drain!.StartAsync(existing.Interface, cancellationToken).ConfigureAwait(false);
                     existing.State = ArrowState.Draining;
                     existing.DrainStartedAt = now;
                 }
@@ -111,13 +111,15 @@ public sealed partial class HostAgent
         // a status written after it began can have arrived (and the far end's babeld, hearing no
         // more Babel on the arrow, moved its routes: a few hellos).
         var settle = (2 * view.HelloInterval) + (2 * _options.Tick);
+        var pulse = new DrainPulse(view.HelloInterval, settle, _options.Tick);
         var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);
         for (var i = 0; i < mine.Count; i++)
         {
             var (arrow, decision) = (mine[i], decisions[i]);
+            var since = arrow.PulseSince ?? arrow.DrainStartedAt ?? now;
             if (arrow.State == ArrowState.Draining)
             {
-                _log($"{Node}: draining {arrow.Interface} to {arrow.Peer}: {statuses[i].RoutesCarried} route(s) still use it -> {decision.Action} ({decision.Reason})");
+                _log($"{Node}: draining {arrow.Interface} to {arrow.Peer}{(arrow.Breathing ? " (Babel passing)" : "")}: {statuses[i].RoutesCarried} route(s) still use it -> {decision.Action} ({decision.Reason})");
             }
 
             switch (decision.Action)
@@ -125,7 +127,9 @@ public sealed partial class HostAgent
                 case ArrowAction.StartDrain:
                     await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
                     break;
-                case ArrowAction.Destroy when decision.Reason == DecisionReason.Drained && now - arrow.DrainStartedAt < settle:
+                case ArrowAction.Destroy when decision.Reason == DecisionReason.Drained && !pulse.MayConclude(arrow.Breathing, since, now):
+                case ArrowAction.Keep when arrow.State == ArrowState.Draining:
+                    await PulseAsync(arrow, pulse.Next(arrow.Breathing, since, now, statuses[i].InUse), now, cancellationToken).ConfigureAwait(false);
                     break;
 
                 // Exception to the immediate cut of an unused arrow: "unused" is what this host knows,
@@ -195,6 +199,33 @@ public sealed partial class HostAgent
         await StartDrainAsync(arrow, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Carries out a step of the drain's rhythm (<see cref="DrainPulse"/>) on this host's end, which drops the arrow's Babel both ways.</summary>
+    private async Task PulseAsync(ArrowRecord arrow, DrainStep step, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        switch (step)
+        {
+            case DrainStep.Breathe:
+                using (_trace.Arrow("drain_breath", arrow))
+                {
+                    await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+                }
+
+                _log($"{Node}: draining {arrow.Interface} to {arrow.Peer}: routes still use it, or Babel was dropped too long to tell; letting Babel through for a moment so babeld keeps them");
+                (arrow.Breathing, arrow.PulseSince) = (true, now);
+                Count("drain-breath");
+                break;
+            case DrainStep.Resume:
+                using (_trace.Arrow("drain_resume", arrow))
+                {
+                    await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+                }
+
+                (arrow.Breathing, arrow.PulseSince) = (false, now);
+                Count("drain-resume");
+                break;
+        }
+    }
+
     /// <param name="precaution">A drain of an arrow destroyed unused: not counted among the drains of arrows in use.</param>
     private async Task StartDrainAsync(ArrowRecord arrow, DateTimeOffset now, CancellationToken cancellationToken, bool precaution = false)
     {
@@ -202,6 +233,7 @@ public sealed partial class HostAgent
         await _drain!.StartAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         arrow.State = ArrowState.Draining;
         arrow.DrainStartedAt = now;
+        (arrow.Breathing, arrow.PulseSince) = (false, now);
         if (!precaution)
         {
             Count("drain-started");

@@ -46,7 +46,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private InterfacePool? _pool;
     private AgentView? _view;
     private string[] _memberships = [];
-    private DateTimeOffset _periodStart;
+    private readonly PeriodClock _period;
     private string _configText = "";
     private DateTimeOffset _babeldStartedAt;
     private int _restartsBefore;
@@ -62,6 +62,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _log = log ?? (_ => { });
         Metrics = new AgentMetrics(options.Node, options.Mesh);
         _trace = new AgentTracing(options.Node, options.Mesh);
+        _period = new PeriodClock(random);
     }
 
     public AgentMetrics Metrics { get; }
@@ -113,7 +114,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         StartBabeld("agent-start");
         _control = new BabelControlClient(SocketPath, _time, _log);
         _control.Start();
-        _periodStart = _time.GetUtcNow();
+        _period.Start(_time.GetUtcNow(), _view.Policy.RefreshPeriod);
         await PublishAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -162,12 +163,8 @@ public sealed partial class HostAgent : IAsyncDisposable
         var now = _time.GetUtcNow();
 
         // The period's end follows the policy as it is now: a shorter period applied to a running
-        // mesh takes effect at once, not after the old one ran out.
-        var periodEnded = now >= _periodStart + view.Policy.RefreshPeriod;
-        if (periodEnded)
-        {
-            _periodStart = now;
-        }
+        // mesh takes effect within one new period, not after the old one ran out.
+        var periodEnded = _period.Tick(now, view.Policy.RefreshPeriod);
 
         tick?.SetTag("re6st.period_ended", periodEnded);
 
