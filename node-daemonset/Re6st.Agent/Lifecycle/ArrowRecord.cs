@@ -42,6 +42,9 @@ public sealed class ArrowRecord(string id, Slot slot, string peer, string subMes
     /// <summary>Set when the arrow stopped answering its probes; it is removed on the next tick.</summary>
     public bool Dead { get; set; }
 
+    /// <summary>Set when the far end said goodbye inside the tunnel; it is removed on the next tick, as closed by its peer.</summary>
+    public bool ClosedByPeer { get; set; }
+
     public static string NewId() => RandomNumberGenerator.GetHexString(12, lowercase: true);
 }
 

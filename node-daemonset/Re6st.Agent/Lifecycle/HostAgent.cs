@@ -33,6 +33,12 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly ConcurrentDictionary<string, long> _decisions = new(StringComparer.Ordinal);
     private readonly AgentTracing _trace;
 
+    /// <summary>Time the far end gets between a goodbye and the tunnel's removal: to read it and take its end down.</summary>
+    private static readonly TimeSpan GoodbyeGrace = TimeSpan.FromMilliseconds(200);
+
+    // Released when something cannot wait for the next tick (a far end's goodbye).
+    private readonly SemaphoreSlim _wake = new(0);
+
     // Arrow ids peers publish towards this host that it will not take: refused (trust no node) or
     // found dead here; forgotten once the initiator stops publishing them.
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
@@ -98,7 +104,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _tunnels = await HostTunnels.CreateAsync(_shell, Node, _options.StateDirectory, _options.Technologies, _log, cancellationToken).ConfigureAwait(false);
         _drain = new BabelDrain(_shell);
         await _drain.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        _prober = ArrowProber.Start(_shell, _options.Probe, OnDead, _log);
+        _prober = ArrowProber.Start(_shell, _options.Probe, OnDead, OnClosed, _log);
         while ((_view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false)) is null)
         {
             await Task.Delay(_options.Tick, _time, cancellationToken).ConfigureAwait(false);
@@ -139,7 +145,8 @@ public sealed partial class HostAgent : IAsyncDisposable
 
             try
             {
-                await Task.Delay(_options.Tick, _time, cancellationToken).ConfigureAwait(false);
+                // The next tick, or at once when woken (a far end's goodbye): one wake-up runs one step.
+                await _wake.WaitAsync(_options.Tick, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -222,6 +229,16 @@ public sealed partial class HostAgent : IAsyncDisposable
     {
         using var span = _trace.Arrow("destroy", arrow)?.SetTag("re6st.destroy.reason", reason);
         _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
+
+        // A removal on purpose tells the far end first, so its routes over the arrow leave before
+        // the tunnel does. A dead arrow cannot carry the goodbye, a cut is a failure on purpose,
+        // and a far end that closed the arrow knows.
+        if (reason is not ("dead" or "cut" or "closed-by-peer"))
+        {
+            await _prober!.SayGoodbyeAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(GoodbyeGrace, _time, cancellationToken).ConfigureAwait(false);
+        }
+
         _prober!.Forget(arrow.Interface);
         await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken).ConfigureAwait(false);
         await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
@@ -342,6 +359,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         }).ConfigureAwait(false);
         await CleanAsync("drain table", async () => await (_drain?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
         await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        _wake.Dispose();
     }
 
     private async Task CleanAsync(string what, Func<ValueTask> step)

@@ -17,16 +17,25 @@ namespace Re6st.Agent.Probing;
 /// is reported dead once, so the agent takes it out of Babel at once. The silence must span probes
 /// this process really sent: a starved agent does not condemn its arrows for its own lateness.
 /// Measured inside the tunnel, these probes are also the arrow's rtt (trust no arrow).
+/// An end that removes an arrow on purpose first says goodbye inside the tunnel
+/// (<see cref="SayGoodbyeAsync"/>): the far end's prober reports the arrow closed at once, so that
+/// end takes it out of Babel before the tunnel goes rather than a second later, when its own status
+/// or probes would tell it (its routes over the arrow would go nowhere meanwhile). Only the far end
+/// can send inside the tunnel, so the goodbye trusts nothing the far end could not do by falling silent.
 /// </summary>
 public sealed class ArrowProber : IAsyncDisposable
 {
     private const byte EchoRequest = 128;
     private const byte EchoReply = 129;
 
+    // A goodbye is an echo request with identifier 0 (probes use 1 to 65535) and this mark.
+    private static ReadOnlySpan<byte> GoodbyeMark => "re6stbye"u8;
+
     private readonly Socket _socket;
     private readonly HostShell _shell;
     private readonly ProbeOptions _options;
     private readonly Action<string> _onDead;
+    private readonly Action<string> _onClosed;
     private readonly Action<string> _log;
     private readonly ConcurrentDictionary<int, Target> _byIndex = new();
     private readonly ConcurrentDictionary<string, Target> _byName = new(StringComparer.Ordinal);
@@ -38,12 +47,13 @@ public sealed class ArrowProber : IAsyncDisposable
     /// <summary>Unanswered probes a dead verdict needs: as many as a DeadAfter of silence holds, less one for timing.</summary>
     private readonly int _unansweredForDead;
 
-    private ArrowProber(Socket socket, HostShell shell, ProbeOptions options, Action<string> onDead, Action<string> log)
+    private ArrowProber(Socket socket, HostShell shell, ProbeOptions options, Action<string> onDead, Action<string> onClosed, Action<string> log)
     {
         _socket = socket;
         _shell = shell;
         _options = options;
         _onDead = onDead;
+        _onClosed = onClosed;
         _log = log;
         _unansweredForDead = Math.Max(1, (int)(options.DeadAfter / options.Interval) - 1);
         _sender = Task.Run(SendLoopAsync);
@@ -52,7 +62,8 @@ public sealed class ArrowProber : IAsyncDisposable
 
     /// <summary>Opens the raw ICMPv6 socket in the host's namespace (needs CAP_NET_RAW) and starts probing.</summary>
     /// <param name="onDead">Called once per arrow interface that stops answering (from a background thread).</param>
-    public static ArrowProber Start(HostShell shell, ProbeOptions options, Action<string> onDead, Action<string>? log = null)
+    /// <param name="onClosed">Called once per arrow interface whose far end said goodbye (from a background thread); such an arrow is not reported dead.</param>
+    public static ArrowProber Start(HostShell shell, ProbeOptions options, Action<string> onDead, Action<string> onClosed, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(shell);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,7 +74,7 @@ public sealed class ArrowProber : IAsyncDisposable
             s.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
             return s;
         });
-        return new ArrowProber(socket, shell, options, onDead, log ?? (_ => { }));
+        return new ArrowProber(socket, shell, options, onDead, onClosed, log ?? (_ => { }));
     }
 
     /// <summary>Starts probing an arrow's interface (its index is looked up in the host's namespace).</summary>
@@ -75,6 +86,34 @@ public sealed class ArrowProber : IAsyncDisposable
         Forget(interfaceName);
         _byIndex[index] = target;
         _byName[interfaceName] = target;
+    }
+
+    /// <summary>
+    /// Tells the far end, inside the tunnel, that this end is about to remove the arrow (two
+    /// goodbyes, in case one is lost). Nothing happens for an interface not probed.
+    /// </summary>
+    public async Task SayGoodbyeAsync(string interfaceName, CancellationToken cancellationToken)
+    {
+        if (!_byName.TryGetValue(interfaceName, out var t))
+        {
+            return;
+        }
+
+        var packet = new byte[16];
+        packet[0] = EchoRequest;
+        GoodbyeMark.CopyTo(packet.AsSpan(8));
+        for (var i = 0; i < 2; i++)
+        {
+            try
+            {
+                await _socket.SendToAsync(packet, SocketFlags.None, new IPEndPoint(AllNodes(t.Index), 0), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                // The tunnel is gone already: the far end finds out by its probes.
+                return;
+            }
+        }
     }
 
     public void Forget(string interfaceName)
@@ -184,6 +223,26 @@ public sealed class ArrowProber : IAsyncDisposable
             {
                 _log($"probe: receive failed: {e.Message}");
                 await Task.Delay(_options.Interval).ConfigureAwait(false);
+                continue;
+            }
+
+            // Anything received on an arrow's interface came from inside its tunnel: from its far end.
+            if (r.ReceivedBytes >= 16 && buffer[0] == EchoRequest && BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(4)) == 0
+                && buffer.AsSpan(8, 8).SequenceEqual(GoodbyeMark) && r.RemoteEndPoint is IPEndPoint peer
+                && _byIndex.TryGetValue((int)peer.Address.ScopeId, out var closing))
+            {
+                bool first;
+                lock (closing)
+                {
+                    (first, closing.Dead) = (!closing.Dead, true);
+                }
+
+                if (first)
+                {
+                    _log($"probe: {closing.Name}: its far end said goodbye");
+                    _onClosed(closing.Name);
+                }
+
                 continue;
             }
 
