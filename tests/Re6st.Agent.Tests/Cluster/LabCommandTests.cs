@@ -13,7 +13,7 @@ namespace Re6st.Agent.Tests.Cluster;
 
 /// <summary>
 /// The README's main command end to end: <c>re6st lab up</c> (10 hosts, order 2) as a user runs it,
-/// then a policy change through kubectl, accelerated churn under continuous pings (loss printed), two hosts lost,
+/// then a policy change through kubectl, accelerated churn under continuous pings (at most 0.1 % lost), two hosts lost,
 /// a deleted MeshNode, and <c>re6st lab down</c>, checked to leave nothing behind. Counters are read
 /// from the lab's own Prometheus. Its loss figure is a measurement of the system, so it runs alone,
 /// after the other tests of the assembly.
@@ -104,10 +104,7 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             }
 
             Assert.True(sent > pairs.Length * Churn.TotalSeconds * 15, $"the pings did not run: {sent} sent");
-            // CAVEAT: the goal is at most 0.1 %. Two runs in four meet it; the other two each had one
-            // outage of about 5 s between one pair (docs/benchmarks.md), not explained yet. So this
-            // guards the order of magnitude (routes do survive churn) and prints the figure.
-            Assert.True(lost <= sent * 0.05, $"lost {lost} of {sent} pings under churn (more than 5 %)");
+            Assert.True(lost <= sent * 0.001, $"lost {lost} of {sent} pings under churn (more than 0.1 %)");
             Assert.True(destroyed >= Nodes, $"the policy destroyed only {destroyed} arrows in {Churn.TotalMinutes} min at a 10 s period");
             Assert.True(created >= Nodes, $"only {created} arrows created in {Churn.TotalMinutes} min at a 10 s period");
 
