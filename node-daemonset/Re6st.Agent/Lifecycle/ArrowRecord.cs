@@ -39,11 +39,11 @@ public sealed class ArrowRecord(string id, Slot slot, string peer, string subMes
     /// <summary>Set when the drain is a precaution for an arrow destroyed unused: the reason its removal counts under.</summary>
     public string? DestroyReason { get; set; }
 
-    /// <summary>Set when the arrow stopped answering its probes; it is removed on the next tick.</summary>
-    public bool Dead { get; set; }
-
-    /// <summary>Set when the far end said goodbye inside the tunnel; it is removed on the next tick, as closed by its peer.</summary>
-    public bool ClosedByPeer { get; set; }
+    /// <summary>
+    /// Set when the arrow is to go at once, with the reason it goes under: "dead" (it stopped
+    /// answering its probes) or "closed-by-peer" (its far end said goodbye inside the tunnel).
+    /// </summary>
+    public string? Condemned { get; set; }
 
     public static string NewId() => RandomNumberGenerator.GetHexString(12, lowercase: true);
 }

@@ -33,15 +33,22 @@ public enum DrainStep
 /// without one stays on the arrow, carried, until a way appears (a new arrow, a new sequence
 /// number) or maxDrain forces the cut. "No route uses it" counts as drained only when seen
 /// while Babel has been dropped long enough for the far end's status to show it
-/// (<paramref name="settle"/>) and not so long that babeld may have retracted routes instead
+/// (<see cref="Settle"/>) and not so long that babeld may have retracted routes instead
 /// (<see cref="ForgetAfter"/>, 9 hellos).
 /// </para>
 /// </summary>
 /// <param name="hello">The mesh's Babel hello interval.</param>
-/// <param name="settle">How long Babel must have been dropped before "no route uses it" is believed: a few hellos for babeld, plus a tick or two for the far end's status.</param>
-/// <param name="tick">The agent's tick: the drain is looked at once per tick.</param>
-public sealed class DrainPulse(TimeSpan hello, TimeSpan settle, TimeSpan tick)
+/// <param name="tick">The agent's tick: the drain is looked at once per tick, and statuses are published once per tick.</param>
+public sealed class DrainPulse(TimeSpan hello, TimeSpan tick)
 {
+    /// <summary>
+    /// How long Babel must have been dropped before "no route uses it" is believed. The far end's
+    /// routes come from its status, a tick or more old: a status written after the drop began must
+    /// have arrived (two ticks), and the far end's babeld, hearing no more Babel on the arrow, must
+    /// have moved its routes (two hellos).
+    /// </summary>
+    public TimeSpan Settle => (2 * hello) + (2 * tick);
+
     /// <summary>The longest Babel is dropped while routes still use the arrow.</summary>
     public TimeSpan DropWindow => 6 * hello;
 
@@ -53,7 +60,7 @@ public sealed class DrainPulse(TimeSpan hello, TimeSpan settle, TimeSpan tick)
     /// A tick too slow to look within it cannot tell either way, so it is never shorter than the
     /// settle time plus one tick (which only a tick of several hellos needs).
     /// </summary>
-    public TimeSpan ForgetAfter => TimeSpan.FromTicks(Math.Max((9 * hello).Ticks, (settle + tick).Ticks));
+    public TimeSpan ForgetAfter => TimeSpan.FromTicks(Math.Max((9 * hello).Ticks, (Settle + tick).Ticks));
 
     /// <param name="breathing">Babel passes now (a breath) rather than being dropped.</param>
     /// <param name="since">When the current drop or breath began.</param>
@@ -73,6 +80,6 @@ public sealed class DrainPulse(TimeSpan hello, TimeSpan settle, TimeSpan tick)
     public bool MayConclude(bool breathing, DateTimeOffset since, DateTimeOffset now)
     {
         var elapsed = now - since;
-        return !breathing && elapsed >= settle && elapsed < ForgetAfter;
+        return !breathing && elapsed >= Settle && elapsed < ForgetAfter;
     }
 }

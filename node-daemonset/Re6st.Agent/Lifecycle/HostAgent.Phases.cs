@@ -107,16 +107,12 @@ public sealed partial class HostAgent
         var babel = Babel;
         var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), 0, a.DrainStartedAt)).ToArray();
 
-        // The far end's routes come from its status, a tick or more old: a drain is over only once
-        // a status written after it began can have arrived (and the far end's babeld, hearing no
-        // more Babel on the arrow, moved its routes: a few hellos).
-        var settle = (2 * view.HelloInterval) + (2 * _options.Tick);
-        var pulse = new DrainPulse(view.HelloInterval, settle, _options.Tick);
+        var pulse = new DrainPulse(view.HelloInterval, _options.Tick);
         var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);
         for (var i = 0; i < mine.Count; i++)
         {
             var (arrow, decision) = (mine[i], decisions[i]);
-            var since = arrow.PulseSince ?? arrow.DrainStartedAt ?? now;
+            var since = arrow.PulseSince ?? now;
             if (arrow.State == ArrowState.Draining)
             {
                 _log($"{Node}: draining {arrow.Interface} to {arrow.Peer}{(arrow.Breathing ? " (Babel passing)" : "")}: {statuses[i].RoutesCarried} route(s) still use it -> {decision.Action} ({decision.Reason})");
@@ -246,20 +242,20 @@ public sealed partial class HostAgent
     /// so it is removed at once, by a tick run now rather than at the next one (babeld drops the
     /// routes over it the moment its interface goes, long before its hellos would time out).
     /// </summary>
-    private void OnDead(string interfaceName) => Condemn(interfaceName, closedByPeer: false);
+    private void OnDead(string interfaceName) => Condemn(interfaceName, "dead");
 
     /// <summary>
     /// The far end said goodbye: the arrow goes the same way, at once, and counts as closed by its
     /// peer, while the far end waits a moment before it deletes its own end.
     /// </summary>
-    private void OnClosed(string interfaceName) => Condemn(interfaceName, closedByPeer: true);
+    private void OnClosed(string interfaceName) => Condemn(interfaceName, "closed-by-peer");
 
     /// <summary>
     /// Marks an arrow for removal and wakes the loop. Its link is not taken down meanwhile: the
     /// link-local address goes with the link, and babeld 1.12, signing with HMAC, then loops on
     /// "Couldn't add HMAC" at full CPU until it notices (seen in the lab: a 7 s outage).
     /// </summary>
-    private void Condemn(string interfaceName, bool closedByPeer)
+    private void Condemn(string interfaceName, string reason)
     {
         ArrowRecord? arrow;
         lock (_arrows)
@@ -272,8 +268,8 @@ public sealed partial class HostAgent
             return;
         }
 
-        (arrow.Dead, arrow.ClosedByPeer) = (true, closedByPeer);
-        _log($"{Node}: {interfaceName} to {arrow.Peer} is {(closedByPeer ? "closed by its far end" : "dead")}");
+        arrow.Condemned = reason;
+        _log($"{Node}: {interfaceName} to {arrow.Peer} goes at once ({reason})");
         _wake.Release();
     }
 
@@ -286,10 +282,10 @@ public sealed partial class HostAgent
             // the mesh's key (a member without the key, a broken babeld) is an arrow in name only.
             // Draining arrows are left out (their Babel is dropped on purpose), and so is the
             // settling time after babeld (re)starts.
-            var unauthenticated = !arrow.Dead && arrow.State == ArrowState.Active && babel.Connected
+            var unauthenticated = arrow.Condemned is null && arrow.State == ArrowState.Active && babel.Connected
                 && now - arrow.Created > _options.AuthenticationGrace && now - _babeldStartedAt > _options.AuthenticationGrace
                 && !babel.NeighboursOn(arrow.Interface).Any(n => n.Reach != 0);
-            if (!arrow.Dead && !unauthenticated)
+            if (arrow.Condemned is null && !unauthenticated)
             {
                 continue;
             }
@@ -300,7 +296,7 @@ public sealed partial class HostAgent
                 _refused.Add(arrow.Id);
             }
 
-            await RemoveAsync(arrow, !arrow.Dead ? "unauthenticated" : arrow.ClosedByPeer ? "closed-by-peer" : "dead", cancellationToken).ConfigureAwait(false);
+            await RemoveAsync(arrow, arrow.Condemned ?? "unauthenticated", cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -33,10 +33,10 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly ConcurrentDictionary<string, long> _decisions = new(StringComparer.Ordinal);
     private readonly AgentTracing _trace;
 
-    /// <summary>Time the far end gets between a goodbye and the tunnel's removal: to read it and take its end down.</summary>
+    /// <summary>Time the far end gets between a goodbye and the tunnel's removal: to read it and remove its own end.</summary>
     private static readonly TimeSpan GoodbyeGrace = TimeSpan.FromMilliseconds(200);
 
-    // Released when something cannot wait for the next tick (a far end's goodbye).
+    // Released when an arrow cannot wait for the next tick to go (dead, or its far end said goodbye).
     private readonly SemaphoreSlim _wake = new(0);
 
     // Arrow ids peers publish towards this host that it will not take: refused (trust no node) or
@@ -145,7 +145,7 @@ public sealed partial class HostAgent : IAsyncDisposable
 
             try
             {
-                // The next tick, or at once when woken (a far end's goodbye): one wake-up runs one step.
+                // The next tick, or at once when woken (an arrow condemned): one wake-up runs one step.
                 await _wake.WaitAsync(_options.Tick, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)

@@ -104,15 +104,25 @@ public sealed class ArrowProber : IAsyncDisposable
         GoodbyeMark.CopyTo(packet.AsSpan(8));
         for (var i = 0; i < 2; i++)
         {
-            try
-            {
-                await _socket.SendToAsync(packet, SocketFlags.None, new IPEndPoint(AllNodes(t.Index), 0), cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException)
+            if (!await SendAsync(packet, t.Index, cancellationToken).ConfigureAwait(false))
             {
                 // The tunnel is gone already: the far end finds out by its probes.
                 return;
             }
+        }
+    }
+
+    /// <summary>Sends to all nodes on an arrow's interface (the kernel fills in the ICMPv6 checksum on raw sockets); false when the interface is down or gone.</summary>
+    private async Task<bool> SendAsync(byte[] packet, int index, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _socket.SendToAsync(packet, SocketFlags.None, new IPEndPoint(AllNodes(index), 0), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
@@ -165,15 +175,8 @@ public sealed class ArrowProber : IAsyncDisposable
 
                     BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(6), sequence);
                     BinaryPrimitives.WriteInt64BigEndian(packet.AsSpan(8), now);
-                    try
-                    {
-                        // The kernel fills in the ICMPv6 checksum on raw ICMPv6 sockets.
-                        await _socket.SendToAsync(packet, SocketFlags.None, new IPEndPoint(AllNodes(t.Index), 0), _stop.Token).ConfigureAwait(false);
-                    }
-                    catch (SocketException)
-                    {
-                        // The interface is down or going away: the missing answers tell the story.
-                    }
+                    // An interface down or going away: the missing answers tell the story.
+                    await SendAsync(packet, t.Index, _stop.Token).ConfigureAwait(false);
                 }
             }
         }

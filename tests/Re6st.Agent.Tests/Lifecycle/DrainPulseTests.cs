@@ -6,7 +6,7 @@ namespace Re6st.Agent.Tests.Lifecycle;
 public sealed class DrainPulseTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private readonly DrainPulse _pulse = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1));
+    private readonly DrainPulse _pulse = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
     private static DateTimeOffset At(double seconds) => T0 + TimeSpan.FromSeconds(seconds);
 
@@ -44,7 +44,8 @@ public sealed class DrainPulseTests
     public void ATickSlowerThanBabeldsMemory_StillLeavesOneTickToConclude()
     {
         // hello 1 s, tick 5 s: settle is 12 s, past the 9 hellos babeld remembers a silent neighbour.
-        var slow = new DrainPulse(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(5));
+        var slow = new DrainPulse(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        Assert.Equal(TimeSpan.FromSeconds(12), slow.Settle);
         Assert.Equal(TimeSpan.FromSeconds(17), slow.ForgetAfter);
         Assert.True(slow.MayConclude(breathing: false, T0, At(12)));
     }
