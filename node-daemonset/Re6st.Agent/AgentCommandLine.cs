@@ -96,7 +96,9 @@ public sealed record AgentCommandLine
         };
         if (Value("--interface-prefix") is { } prefix)
         {
-            options = options with { InterfacePrefix = prefix };
+            options = options with { InterfacePrefix = prefix.Length is > 0 and <= 11 && prefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && prefix[0] != 'z'
+                ? prefix
+                : throw new FormatException($"--interface-prefix: '{prefix}' must be 1 to 11 letters, digits, '-' or '_', not starting with 'z' (names are prefix + 3 characters, and their tombstones 'z' + name, within Linux's 15)") };
         }
 
         if (Value("--pool-size") is { } pool)

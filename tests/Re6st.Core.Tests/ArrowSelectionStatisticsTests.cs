@@ -58,6 +58,38 @@ public sealed class ArrowSelectionStatisticsTests
     }
 
     [Fact]
+    public void Select_BackedOffPeers_AreNeverDrawn_AndTheOthersStayUniform()
+    {
+        const int Trials = 20_000;
+        var mesh = Mesh(Members);
+        var backedOff = Enumerable.Range(1, 60).ToArray();
+        var counts = new long[Members];
+        for (var seed = 0; seed < Trials; seed++)
+        {
+            var choices = ArrowSelection.Select(mesh, 0, [], 0, Policy, Xoshiro256StarStar.ForStream(11, (ulong)seed), backedOff);
+            Assert.Equal(Policy.ArrowsPerNode, choices.Count);
+            foreach (var c in choices)
+            {
+                counts[c.Peer]++;
+            }
+        }
+
+        Assert.All(counts.Take(61), c => Assert.Equal(0, c));
+        Statistics.AssertUniformSubsets(counts.AsSpan(61), Trials, Policy.ArrowsPerNode, "peers not backed off");
+    }
+
+    [Fact]
+    public void Select_BackedOffPeers_AreLeftOutOfTheSmallMeshAndBootstrapExceptionsToo()
+    {
+        var small = ArrowSelection.Select(Mesh(4), 0, [], 0, Policy, new Xoshiro256StarStar(3), [2]);
+        Assert.Equal([1, 3], small.Select(c => c.Peer).Order());
+        var policy = Policy with { BootstrapPeers = ["n5", "n6"] };
+        var fresh = ArrowSelection.Select(Mesh(Members), 0, [], 0, policy, new Xoshiro256StarStar(3), [5]);
+        Assert.DoesNotContain(fresh, c => c.Peer == 5);
+        Assert.Contains(fresh, c => c.Peer == 6 && c.Reason == SelectionReason.Bootstrap);
+    }
+
+    [Fact]
     public void Select_PreferredSubset_GetsItsShareAndIsUniformWithin()
     {
         const int Trials = 20_000;

@@ -21,6 +21,12 @@ public sealed record BabeldOptions(string ConfigPath)
     /// <summary>How long babeld gets after SIGTERM (it retracts its routes and removes them from the kernel) before SIGKILL.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// babeld writes a few lines a minute when healthy; past this many in one second it is looping
+    /// on an error and is restarted.
+    /// </summary>
+    public int RunawayLinesPerSecond { get; init; } = 1000;
+
     public static BabeldOptions For(string configPath, BabelConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);

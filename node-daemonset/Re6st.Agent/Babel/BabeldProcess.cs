@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Net.Sockets;
+using Re6st.Agent.Host;
 
 namespace Re6st.Agent.Babel;
 
@@ -26,6 +27,8 @@ public sealed class BabeldProcess : IAsyncDisposable
     private Task? _supervisor;
     private Process? _current;
     private int _restarts;
+    private int _runaways;
+    private readonly RepeatedLineFilter _output;
 
     public BabeldProcess(BabeldOptions options, TimeProvider? time = null, Action<string>? log = null)
     {
@@ -34,12 +37,25 @@ public sealed class BabeldProcess : IAsyncDisposable
         _options = options;
         _time = time ?? TimeProvider.System;
         _log = log ?? (_ => { });
+        _output = new RepeatedLineFilter(_log, _time);
     }
 
     /// <summary>Raised with the PID of each babeld started (the first and every restart).</summary>
     public event Action<int>? Started;
 
     public event Action<BabeldExit>? Exited;
+
+    /// <summary>
+    /// Raised when babeld writes more than <see cref="BabeldOptions.RunawayLinesPerSecond"/> lines in a
+    /// second: it is stopped, and the supervision starts it again (the tunnels stay).
+    /// </summary>
+    public event Action<int>? Runaway;
+
+    /// <summary>Runaway babelds stopped so far (re6st_babeld_runaway_restarts_total).</summary>
+    public int Runaways => Volatile.Read(ref _runaways);
+
+    /// <summary>babeld's output lines left out as repeats (re6st_log_lines_suppressed_total{source="babeld"}).</summary>
+    public long SuppressedLines => _output.Suppressed;
 
     /// <summary>Starts after the first one (for the re6st_babeld_restarts_total metric).</summary>
     public int Restarts => Volatile.Read(ref _restarts);
@@ -54,6 +70,22 @@ public sealed class BabeldProcess : IAsyncDisposable
                 return _current?.Id;
             }
         }
+    }
+
+    /// <summary>
+    /// Stops the running babeld (SIGSTOP) until the result is disposed (SIGCONT), so that it sees
+    /// the interfaces only as they are after a change made meanwhile, never halfway through it
+    /// (see <see cref="InterfaceTombstones"/>). Nothing to stop between a crash and the restart.
+    /// </summary>
+    public IDisposable Freeze()
+    {
+        int? pid;
+        lock (_gate)
+        {
+            pid = _current is { HasExited: false } current ? current.Id : null;
+        }
+
+        return pid is { } id && PosixSignals.Send(id, PosixSignals.SigStop) ? new Frozen(id) : NotFrozen.Instance;
     }
 
     public void Start()
@@ -92,6 +124,7 @@ public sealed class BabeldProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        _output.Dispose();
         _stop.Dispose();
     }
 
@@ -249,8 +282,9 @@ public sealed class BabeldProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = start };
         var pid = 0;
-        process.ErrorDataReceived += (_, e) => OnOutput(e.Data, pid, errors);
-        process.OutputDataReceived += (_, e) => OnOutput(e.Data, pid, errors: null);
+        var rate = new LineRate(_time);
+        process.ErrorDataReceived += (_, e) => OnOutput(e.Data, pid, errors, rate);
+        process.OutputDataReceived += (_, e) => OnOutput(e.Data, pid, errors: null, rate);
         try
         {
             process.Start();
@@ -269,14 +303,24 @@ public sealed class BabeldProcess : IAsyncDisposable
         return process;
     }
 
-    private void OnOutput(string? line, int pid, Queue<string>? errors)
+    private void OnOutput(string? line, int pid, Queue<string>? errors, LineRate rate)
     {
         if (line is null)
         {
             return;
         }
 
-        _log($"babeld[{pid}]: {line}");
+        _output.Write($"babeld[{pid}]: {line}");
+        if (rate.Count() == _options.RunawayLinesPerSecond + 1)
+        {
+            // babeld looping on an error (see InterfaceTombstones) reads no packet while it loops;
+            // a new babeld starts clean, over the same tunnels.
+            Interlocked.Increment(ref _runaways);
+            _log($"babeld[{pid}]: runaway: more than {_options.RunawayLinesPerSecond} lines in a second (the last: {line}); stopping it, the supervision starts a new one over the same tunnels");
+            PosixSignals.Send(pid, PosixSignals.SigTerm);
+            Raise(() => Runaway?.Invoke(pid));
+        }
+
         if (errors is not null)
         {
             lock (errors)
@@ -360,6 +404,37 @@ public sealed class BabeldProcess : IAsyncDisposable
             {
                 _log($"babeld: cannot remove the stale socket {path}: {e.Message}");
             }
+        }
+    }
+
+    private sealed class Frozen(int processId) : IDisposable
+    {
+        private int _thawed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _thawed, 1) == 0)
+            {
+                PosixSignals.Send(processId, PosixSignals.SigCont);
+            }
+        }
+    }
+
+    /// <summary>Lines within the current second of one babeld's output.</summary>
+    private sealed class LineRate(TimeProvider time)
+    {
+        private long _second = -1;
+        private int _count;
+
+        public int Count()
+        {
+            var second = time.GetUtcNow().ToUnixTimeSeconds();
+            if (second != Interlocked.Exchange(ref _second, second))
+            {
+                Interlocked.Exchange(ref _count, 0);
+            }
+
+            return Interlocked.Increment(ref _count);
         }
     }
 }

@@ -6,6 +6,10 @@ internal static partial class PosixSignals
 {
     public const int SigTerm = 15;
 
+    public const int SigStop = 19;
+
+    public const int SigCont = 18;
+
     /// <summary>Sends <paramref name="signal"/>; false when the process no longer exists.</summary>
     public static bool Send(int processId, int signal) => Kill(processId, signal) == 0;
 

@@ -39,6 +39,11 @@ public sealed partial class HostAgent
         using var span = _trace.Babeld(reason);
         _babeldStartedAt = _time.GetUtcNow();
         _babeld = new BabeldProcess(new BabeldOptions(ConfigPath) { ControlSocketPath = SocketPath, NetworkNamespace = _shell.Netns }, _time, _log);
+        _babeld.Runaway += _ =>
+        {
+            using var runaway = _trace.Babeld("runaway");
+            Count("babeld-runaway");
+        };
         _babeld.Start();
     }
 
@@ -61,6 +66,10 @@ public sealed partial class HostAgent
 
             _memberships = memberships;
             _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
+            foreach (var name in _tombstones!.Names)
+            {
+                _pool.Take(name);
+            }
         }
 
         await _announcements!.ApplyAsync(view.Plan, cancellationToken).ConfigureAwait(false);
@@ -73,9 +82,17 @@ public sealed partial class HostAgent
         _log($"{Node}: new plan or key: babeld restarts with the new configuration");
         WriteConfig(text);
         _restartsBefore += _babeld!.Restarts;
+        _runawaysBefore += _babeld.Runaways;
+        _babeldSuppressedBefore += _babeld.SuppressedLines;
         await _babeld.DisposeAsync().ConfigureAwait(false);
         StartBabeld("new-plan-or-key");
         Count("babeld-reconfigured");
+
+        // The new babeld knows no neighbour on any tombstone.
+        foreach (var name in await _tombstones!.RemoveAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _pool!.Return(name);
+        }
     }
 
     /// <summary>

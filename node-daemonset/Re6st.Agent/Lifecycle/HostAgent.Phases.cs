@@ -161,7 +161,8 @@ public sealed partial class HostAgent
             var here = Arrows.Where(a => a.SubMesh == subMesh).ToList();
             var connected = here.Select(a => set.IndexOf(a.Peer)).Where(i => i > 0).Distinct().ToArray();
             var outgoing = here.Count(a => a.Initiated && a.State == ArrowState.Active);
-            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random))
+            var backedOff = peers.Select((p, i) => _backoff.IsBackedOff(p.Node.Name, now) ? i + 1 : 0).Where(i => i > 0).ToArray();
+            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random, backedOff))
             {
                 var peer = peers[choice.Peer - 1];
                 var status = peer.Status!;
@@ -179,6 +180,10 @@ public sealed partial class HostAgent
                     await TrackAsync(record, cancellationToken).ConfigureAwait(false);
                     Count("created/" + reason);
                     Metrics.Created(reason, choice.Technology.ToName());
+                }
+                else
+                {
+                    BackOff(peer.Node.Name, "its tunnel would not come up");
                 }
             }
         }
@@ -294,6 +299,11 @@ public sealed partial class HostAgent
             {
                 // Not taken again while its initiator still publishes it: that end finds it out too.
                 _refused.Add(arrow.Id);
+            }
+
+            if (arrow.Condemned == "dead")
+            {
+                BackOff(arrow.Peer, _prober!.Read(arrow.Interface) is { Received: > 0 } ? "its arrow stopped answering" : "its arrow never came up");
             }
 
             await RemoveAsync(arrow, arrow.Condemned ?? "unauthenticated", cancellationToken).ConfigureAwait(false);

@@ -28,6 +28,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly HostShell _shell;
     private readonly TimeProvider _time;
     private readonly Action<string> _log;
+    private readonly RepeatedLineFilter _logFilter;
     private readonly IRandomSource _random;
     private readonly Dictionary<string, ArrowRecord> _arrows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _decisions = new(StringComparer.Ordinal);
@@ -42,10 +43,14 @@ public sealed partial class HostAgent : IAsyncDisposable
     // Arrow ids peers publish towards this host that it will not take: refused (trust no node) or
     // found dead here; forgotten once the initiator stops publishing them.
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
+
+    // Peers left out of the draw for a while because their arrows failed (the core's exception).
+    private readonly PeerBackoff _backoff = new();
     private ArrowProber? _prober;
     private Announcements? _announcements;
     private ArrowJournal? _journal;
     private HostTunnels? _tunnels;
+    private InterfaceTombstones? _tombstones;
     private BabelDrain? _drain;
     private BabeldProcess? _babeld;
     private BabelControlClient? _control;
@@ -56,6 +61,8 @@ public sealed partial class HostAgent : IAsyncDisposable
     private string _configText = "";
     private DateTimeOffset _babeldStartedAt;
     private int _restartsBefore;
+    private int _runawaysBefore;
+    private long _babeldSuppressedBefore;
     private long _changes;
 
     public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
@@ -65,7 +72,8 @@ public sealed partial class HostAgent : IAsyncDisposable
         _shell = shell;
         _time = time;
         _random = random;
-        _log = log ?? (_ => { });
+        _logFilter = new RepeatedLineFilter(log ?? (_ => { }), time);
+        _log = _logFilter.Write;
         Metrics = new AgentMetrics(options.Node, options.Mesh);
         _trace = new AgentTracing(options.Node, options.Mesh);
         _period = new PeriodClock(random);
@@ -79,6 +87,12 @@ public sealed partial class HostAgent : IAsyncDisposable
 
     /// <summary>Times babeld exited and was restarted by its supervisor (restarts for a new configuration excluded).</summary>
     public int BabeldRestarts => _restartsBefore + (_babeld?.Restarts ?? 0);
+
+    /// <summary>Runaway babelds stopped and started again (see <see cref="BabeldProcess.Runaway"/>).</summary>
+    public int BabeldRunaways => _runawaysBefore + (_babeld?.Runaways ?? 0);
+
+    /// <summary>Names held by tombstones (<see cref="InterfaceTombstones"/>).</summary>
+    public IReadOnlyCollection<string> Tombstones => _tombstones?.Names ?? [];
 
     public IReadOnlyCollection<ArrowRecord> Arrows
     {
@@ -102,6 +116,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     {
         Directory.CreateDirectory(_options.StateDirectory);
         _tunnels = await HostTunnels.CreateAsync(_shell, Node, _options.StateDirectory, _options.Technologies, _log, cancellationToken).ConfigureAwait(false);
+        _tombstones = new InterfaceTombstones(_shell, () => _babeld?.Freeze() ?? NotFrozen.Instance, _time, _log);
         _drain = new BabelDrain(_shell);
         await _drain.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _prober = ArrowProber.Start(_shell, _options.Probe, OnDead, OnClosed, _log);
@@ -179,6 +194,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         {
             await PhaseAsync("replan", () => ReplanAsync(view, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("dead", () => RemoveDeadAsync(now, cancellationToken)).ConfigureAwait(false);
+            await PhaseAsync("tombstones", () => SweepTombstonesAsync(view, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("accept", () => AcceptAsync(view, now, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("destroy", () => DestroyAsync(view, now, periodEnded, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("select", () => SelectAsync(view, now, cancellationToken)).ConfigureAwait(false);
@@ -207,6 +223,17 @@ public sealed partial class HostAgent : IAsyncDisposable
             _log($"{Node}: {name} failed: {e.Message}");
         }
     }
+
+    /// <summary>An arrow to <paramref name="peer"/> failed: the peer leaves this host's draw for a while.</summary>
+    private void BackOff(string peer, string why)
+    {
+        var pause = _backoff.Fail(peer, _time.GetUtcNow());
+        Count("backoff");
+        _log($"{Node}: {peer} left out of the draw for {pause.TotalSeconds:0} s ({why})");
+    }
+
+    /// <summary>Peers left out of this host's draw now (<see cref="PeerBackoff"/>).</summary>
+    public IReadOnlyList<string> BackedOff => _backoff.BackedOff(_time.GetUtcNow());
 
     private async Task<bool> CreateTunnelAsync(TunnelSpec spec, Slot slot, CancellationToken cancellationToken)
     {
@@ -240,7 +267,11 @@ public sealed partial class HostAgent : IAsyncDisposable
         }
 
         _prober!.Forget(arrow.Interface);
-        await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken).ConfigureAwait(false);
+
+        // The name stays with a tombstone until babeld has forgotten the arrow's neighbour, and
+        // only then returns to the pool (SweepTombstonesAsync).
+        await _tombstones!.ReplaceAsync(arrow.Interface, LinkLocal(arrow.Slot), cancellationToken).ConfigureAwait(false);
+        await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken, deviceReplaced: true).ConfigureAwait(false);
         await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         lock (_arrows)
         {
@@ -255,8 +286,15 @@ public sealed partial class HostAgent : IAsyncDisposable
             Metrics.DrainEnded(_time.GetUtcNow() - started, forced);
             _trace.DrainEnded(arrow, started, forced);
         }
+    }
 
-        _pool!.Return(arrow.Slot);
+    /// <summary>Tombstones babeld no longer needs go, and their names return to the pool.</summary>
+    private async Task SweepTombstonesAsync(AgentView view, CancellationToken cancellationToken)
+    {
+        foreach (var name in await _tombstones!.SweepAsync(Babel, view.HelloInterval, cancellationToken).ConfigureAwait(false))
+        {
+            _pool!.Return(name);
+        }
     }
 
     /// <summary>
@@ -275,8 +313,18 @@ public sealed partial class HostAgent : IAsyncDisposable
     private Task PublishAsync(CancellationToken cancellationToken)
     {
         var all = Arrows;
+        foreach (var arrow in all.Where(a => _prober?.Read(a.Interface) is { Up: true }))
+        {
+            if (_backoff.Succeed(arrow.Peer))
+            {
+                _log($"{Node}: {arrow.Peer} is reachable again (an arrow to it came up): back in the draw");
+            }
+        }
+
         var babel = Babel;
         Metrics.Observe(all, babel, BabeldRestarts, i => _prober?.Read(i));
+        Metrics.ObserveBackoff(_backoff.BackedOff(_time.GetUtcNow()).Count);
+        Metrics.ObserveBounds(BabeldRunaways, _babeldSuppressedBefore + (_babeld?.SuppressedLines ?? 0), _logFilter.Suppressed, _tombstones?.Names.Count ?? 0);
         _journal?.Write(all);
         var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
         var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
@@ -349,6 +397,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         await CleanAsync("probes", () => _prober?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await CleanAsync("babeld control", () => _control?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await CleanAsync("babeld", () => _babeld?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        await CleanAsync("tombstones", async () => await (_tombstones?.RemoveAllAsync(CancellationToken.None) ?? Task.FromResult<IReadOnlyList<string>>([])).ConfigureAwait(false)).ConfigureAwait(false);
         await CleanAsync("tunnels", async () =>
         {
             if (_tunnels is not null)
@@ -360,6 +409,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         await CleanAsync("drain table", async () => await (_drain?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
         await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
         _wake.Dispose();
+        _logFilter.Dispose();
     }
 
     private async Task CleanAsync(string what, Func<ValueTask> step)

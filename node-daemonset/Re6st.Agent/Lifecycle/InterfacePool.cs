@@ -14,9 +14,11 @@ public sealed class InterfacePool
 
     public InterfacePool(string prefix, int memberships, int size, int portBase)
     {
-        if (prefix.Length + 3 > 15)
+        // A name is prefix + membership + two hex digits, and its tombstone's peer one more
+        // character (InterfaceTombstones.PeerName); Linux names hold 15.
+        if (prefix.Length + 4 > 15)
         {
-            throw new ArgumentException($"interface prefix '{prefix}' is too long: names must fit in 15 characters", nameof(prefix));
+            throw new ArgumentException($"interface prefix '{prefix}' is too long: at most 11 characters, so that names and their tombstones fit in 15", nameof(prefix));
         }
 
         _all = new Slot[memberships][];
@@ -56,6 +58,18 @@ public sealed class InterfacePool
         }
 
         return null;
+    }
+
+    /// <summary>Returns the slot of <paramref name="interfaceName"/> (a tombstone gone); nothing for a name not of this pool.</summary>
+    public void Return(string interfaceName)
+    {
+        foreach (var slots in _all)
+        {
+            if (slots.FirstOrDefault(s => s.Interface == interfaceName) is { } slot)
+            {
+                Return(slot);
+            }
+        }
     }
 
     public void Return(Slot slot)

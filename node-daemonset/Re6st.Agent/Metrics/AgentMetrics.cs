@@ -26,6 +26,10 @@ public sealed class AgentMetrics
     private readonly Histogram _drainSeconds;
     private readonly Counter _stepFailures;
     private readonly Counter _babeldRestarts;
+    private readonly Counter _babeldRunaways;
+    private readonly Counter _suppressedLines;
+    private readonly Gauge _tombstones;
+    private readonly Gauge _backedOff;
     private readonly Gauge _babeldUp;
     private readonly Gauge _arrows;
     private readonly Gauge _routes;
@@ -65,6 +69,10 @@ public sealed class AgentMetrics
         });
         _stepFailures = f.CreateCounter("re6st_step_failures_total", "Lifecycle phases that failed (retried on the next tick), by phase.", "phase");
         _babeldRestarts = f.CreateCounter("re6st_babeld_restarts_total", "Times babeld was restarted after it exited.");
+        _babeldRunaways = f.CreateCounter("re6st_babeld_runaway_restarts_total", "Times babeld wrote more than its runaway limit of lines in a second (looping on an error, reading no packet) and was restarted, its tunnels kept.");
+        _suppressedLines = f.CreateCounter("re6st_log_lines_suppressed_total", "Log lines left out as repeats of a line already written in the same 10 s window (a summary line says how many), by source (babeld, agent).", "source");
+        _tombstones = f.CreateGauge("re6st_tombstones", "Names of removed arrows held by a stand-in interface until babeld has forgotten their neighbours.");
+        _backedOff = f.CreateGauge("re6st_peers_backed_off", "Peers left out of this host's random draw for now because their arrows failed to come up or died (30 s doubling to 10 min, over when an arrow to them comes up).");
         _babeldUp = f.CreateGauge("re6st_babeld_up", "1 while the agent is connected to babeld's control socket.");
         _arrows = f.CreateGauge("re6st_arrows", "Arrows of this host by state (active, draining), technology and direction (initiated, accepted).", "state", "technology", "direction", "submesh");
         _routes = f.CreateGauge("re6st_routes_installed", "Routes babeld has installed (the routing-table size).");
@@ -89,6 +97,11 @@ public sealed class AgentMetrics
                 _destroyed.WithLabels(reason, technology);
             }
         }
+        foreach (var source in new[] { "babeld", "agent" })
+        {
+            _suppressedLines.WithLabels(source);
+        }
+
         _arrowReachable = f.CreateGauge("re6st_arrow_probe_up", "1 while this arrow answers the agent's probes inside the tunnel.", ArrowLabels);
     }
 
@@ -137,6 +150,17 @@ public sealed class AgentMetrics
     public void DrainEnded(TimeSpan duration, bool forced) => _drainSeconds.WithLabels(forced ? "forced" : "drained").Observe(duration.TotalSeconds);
 
     public void StepFailed(string phase) => _stepFailures.WithLabels(phase).Inc();
+
+    public void ObserveBackoff(int peers) => _backedOff.Set(peers);
+
+    /// <summary>What keeps babeld and the logs in bounds: runaway restarts, repeated lines left out, tombstones.</summary>
+    public void ObserveBounds(int babeldRunaways, long babeldSuppressed, long agentSuppressed, int tombstones)
+    {
+        _babeldRunaways.IncTo(babeldRunaways);
+        _suppressedLines.WithLabels("babeld").IncTo(babeldSuppressed);
+        _suppressedLines.WithLabels("agent").IncTo(agentSuppressed);
+        _tombstones.Set(tombstones);
+    }
 
     /// <summary>Sets the gauges from one snapshot; series of arrows that are gone are removed.</summary>
     public void Observe(IReadOnlyCollection<ArrowRecord> arrows, BabelState babel, int babeldRestarts, Func<string, ProbeReading?> probe)

@@ -57,8 +57,8 @@ public sealed class HostTunnels : IAsyncDisposable
         return Driver(spec.Technology).CreateAsync(spec, cancellationToken);
     }
 
-    public Task DeleteAsync(string interfaceName, TunnelTechnology technology, CancellationToken cancellationToken) =>
-        Driver(technology).DeleteAsync(interfaceName, cancellationToken);
+    public Task DeleteAsync(string interfaceName, TunnelTechnology technology, CancellationToken cancellationToken, bool deviceReplaced = false) =>
+        Driver(technology).DeleteAsync(interfaceName, cancellationToken, deviceReplaced);
 
     /// <summary>The key (WireGuard) or certificate fingerprint (OpenVPN) a peer published for <paramref name="technology"/>.</summary>
     public static string? PeerIdentity(TunnelTechnology technology, string wireGuardKey, string? openVpnFingerprint) =>

@@ -12,7 +12,9 @@ public interface ITunnelDriver : IAsyncDisposable
 
     Task CreateAsync(TunnelSpec spec, CancellationToken cancellationToken);
 
-    Task DeleteAsync(string interfaceName, CancellationToken cancellationToken);
+    /// <summary>Stops the tunnel and removes its device.</summary>
+    /// <param name="deviceReplaced">The device was already replaced by a tombstone of the same name (<see cref="Babel.InterfaceTombstones"/>), which must stay.</param>
+    Task DeleteAsync(string interfaceName, CancellationToken cancellationToken, bool deviceReplaced = false);
 
     /// <summary>Arrow interfaces of this driver that exist now (created by it, or found and adopted).</summary>
     IReadOnlyCollection<string> Interfaces { get; }

@@ -111,7 +111,7 @@ public sealed partial class OpenVpnDriver : ITunnelDriver
     }
 
     /// <summary>Stops the arrow's openvpn (SIGTERM, then SIGKILL) and makes sure its device is gone.</summary>
-    public async Task DeleteAsync(string interfaceName, CancellationToken cancellationToken)
+    public async Task DeleteAsync(string interfaceName, CancellationToken cancellationToken, bool deviceReplaced = false)
     {
         var files = FilesOf(interfaceName);
         _tunnels.TryRemove(interfaceName, out var process);
@@ -128,7 +128,10 @@ public sealed partial class OpenVpnDriver : ITunnelDriver
         }
 
         // The device goes with its process; this removes one that did not.
-        await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!deviceReplaced)
+        {
+            await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
 
         // CAVEAT: openvpn cannot remove its own pid file once it has dropped root.
         File.Delete(files.PidFile);

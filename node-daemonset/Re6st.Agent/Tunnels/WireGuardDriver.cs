@@ -115,7 +115,7 @@ public sealed class WireGuardDriver : ITunnelDriver
         }
     }
 
-    public async Task DeleteAsync(string interfaceName, CancellationToken cancellationToken)
+    public async Task DeleteAsync(string interfaceName, CancellationToken cancellationToken, bool deviceReplaced = false)
     {
         _tunnels.TryRemove(interfaceName, out var process);
         if (!IsKernel)
@@ -158,7 +158,11 @@ public sealed class WireGuardDriver : ITunnelDriver
             }
         }
 
-        await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!deviceReplaced)
+        {
+            await _shell.RunAsync("ip", ["link", "del", interfaceName], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
         File.Delete(LogFile(interfaceName));
     }
 

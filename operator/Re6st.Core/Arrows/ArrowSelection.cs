@@ -13,13 +13,15 @@ public static class ArrowSelection
     /// <param name="self">This node's index in <paramref name="members"/>.</param>
     /// <param name="connected">Members already joined to this node by an arrow, in either direction.</param>
     /// <param name="outgoing">Arrows this node initiated that are not draining.</param>
+    /// <param name="backedOff">Members this node cannot reach for now (<see cref="PeerBackoff"/>).</param>
     public static List<ArrowChoice> Select(
         MemberSet members,
         int self,
         ReadOnlySpan<int> connected,
         int outgoing,
         RandomizationPolicy policy,
-        IRandomSource random)
+        IRandomSource random,
+        ReadOnlySpan<int> backedOff = default)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(policy);
@@ -27,7 +29,10 @@ public static class ArrowSelection
         ArgumentOutOfRangeException.ThrowIfNegative(self);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(self, members.Count);
 
-        var draw = new Draw(members, self, connected, policy, random);
+        // Exception (unreachable peers): members whose arrows just failed to come up or died are
+        // not drawn, by any step below, until their backoff ends (PeerBackoff: 30 s doubling to
+        // 10 min, over as soon as an arrow to them comes up).
+        var draw = new Draw(members, self, connected, backedOff, policy, random);
 
         // Exception (small mesh): with this few members a random draw can leave a node with a
         // single path, so every pair is connected. Bounded by policy.SmallMeshSize members.
@@ -72,14 +77,16 @@ public static class ArrowSelection
         private readonly MemberSet _members;
         private readonly int _self;
         private readonly ReadOnlySpan<int> _connected;
+        private readonly ReadOnlySpan<int> _backedOff;
         private readonly IRandomSource _random;
         private readonly TunnelTechnology[] _technologies;
 
-        public Draw(MemberSet members, int self, ReadOnlySpan<int> connected, RandomizationPolicy policy, IRandomSource random)
+        public Draw(MemberSet members, int self, ReadOnlySpan<int> connected, ReadOnlySpan<int> backedOff, RandomizationPolicy policy, IRandomSource random)
         {
             _members = members;
             _self = self;
             _connected = connected;
+            _backedOff = backedOff;
             _random = random;
             _technologies = members.EndpointTechnologies(policy.TechnologyRules);
             Chosen = [];
@@ -178,7 +185,7 @@ public static class ArrowSelection
 
         private readonly bool IsEligible(int i)
         {
-            if (i == _self || (_technologies[_self] & _technologies[i]) == TunnelTechnology.None || _connected.Contains(i))
+            if (i == _self || (_technologies[_self] & _technologies[i]) == TunnelTechnology.None || _connected.Contains(i) || _backedOff.Contains(i))
             {
                 return false;
             }

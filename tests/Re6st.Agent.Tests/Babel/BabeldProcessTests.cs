@@ -54,6 +54,41 @@ public sealed class BabeldProcessTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task BabeldLoopingOnAnError_IsStoppedAsARunaway_AndRestarted_WithItsOutputKeptInBounds()
+    {
+        // sh -c runs the "config path" as a script that writes babeld 1.12's HMAC loop as fast as
+        // it can. A stand-in: the real loop needs a race inside babeld that no test can time
+        // (InterfaceTombstones explains it from babeld's source).
+        var options = new BabeldOptions("while :; do echo 'add_hmac: no link-local address.' >&2; echo \"Couldn't add HMAC.\" >&2; done")
+        {
+            Executable = "/bin/sh",
+            FirstRestartDelay = TimeSpan.FromMilliseconds(100),
+        };
+        var logged = 0;
+        await using var babeld = new BabeldProcess(options, log: line =>
+        {
+            Interlocked.Increment(ref logged);
+            output.WriteLine(line);
+        });
+        var runaways = 0;
+        babeld.Runaway += _ => Interlocked.Increment(ref runaways);
+        babeld.Start();
+        var clock = Stopwatch.StartNew();
+        while (babeld.Restarts < 2 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        await babeld.StopAsync();
+        Assert.True(babeld.Restarts >= 2, $"{babeld.Restarts} restarts in {clock.Elapsed}");
+        Assert.True(babeld.Runaways >= 2 && runaways == babeld.Runaways, $"{babeld.Runaways} runaways, {runaways} events");
+
+        // Each run wrote well over the limit; the log got a bounded few lines of it.
+        Assert.True(babeld.SuppressedLines > 2 * options.RunawayLinesPerSecond, $"{babeld.SuppressedLines} lines left out");
+        Assert.True(logged < 200, $"{logged} lines logged");
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Stop_ProcessThatIgnoresSigterm_IsKilledAfterTheStopTimeout()
     {
         // sh -c runs the "config path" as a script: a process that ignores SIGTERM (the disposition
