@@ -24,7 +24,8 @@ namespace Re6st.Agent.Babel;
 /// mesh until the neighbour expires (15 to 18 s at a 1 s hello, seen in the lab when several arrows
 /// of one host went within a second). A tombstone keeps that interface up with an address.
 /// </remarks>
-public sealed class InterfaceTombstones(HostShell shell, Func<IDisposable> freezeBabeld, TimeProvider time, Action<string>? log = null)
+/// <param name="workDirectory">Where the batch of netlink requests is written for <c>ip -batch</c> (the agent's state directory).</param>
+public sealed class InterfaceTombstones(HostShell shell, Func<IDisposable> freezeBabeld, TimeProvider time, string workDirectory, Action<string>? log = null)
 {
     /// <summary>
     /// babeld drops a neighbour 16 missed hellos after its last one, checked every 15 hellos:
@@ -66,15 +67,25 @@ public sealed class InterfaceTombstones(HostShell shell, Func<IDisposable> freez
             $"addr add {linkLocal}/64 dev {name} nodad",
             $"link set dev {peer} up",
             $"link set dev {name} up") + "\n";
-        var file = Path.Combine(Path.GetTempPath(), $"re6st-tombstone-{Environment.ProcessId}-{name}.batch");
+        var file = Path.Combine(workDirectory, $"tombstone-{name}.batch");
         await File.WriteAllTextAsync(file, batch, cancellationToken).ConfigureAwait(false);
+
+        // -force: the tunnel may already be gone (its process died); the tombstone is made anyway.
+        // CAVEAT: a veth's carrier, and so the RUNNING flag babeld reads, comes on a moment after
+        // both ends are up (the kernel's link watch): babeld must not run before, or it would take
+        // the tombstone for down, without an address.
+        const string Script = """
+            ip -force -batch "$0"; status=$?
+            i=0
+            while [ $i -lt 200 ] && ! ip -o link show dev "$1" | grep -q 'state UP'; do sleep 0.005; i=$((i + 1)); done
+            exit $status
+            """;
         CommandResult result;
         try
         {
-            // -force: the tunnel may already be gone (its process died); the tombstone is made anyway.
             using (freezeBabeld())
             {
-                result = await shell.RunAsync("ip", ["-force", "-batch", file], TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+                result = await shell.RunAsync("sh", ["-c", Script, file, name], TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -116,7 +116,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     {
         Directory.CreateDirectory(_options.StateDirectory);
         _tunnels = await HostTunnels.CreateAsync(_shell, Node, _options.StateDirectory, _options.Technologies, _log, cancellationToken).ConfigureAwait(false);
-        _tombstones = new InterfaceTombstones(_shell, () => _babeld?.Freeze() ?? NotFrozen.Instance, _time, _log);
+        _tombstones = new InterfaceTombstones(_shell, () => _babeld?.Freeze() ?? NotFrozen.Instance, _time, _options.StateDirectory, _log);
         _drain = new BabelDrain(_shell);
         await _drain.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _prober = ArrowProber.Start(_shell, _options.Probe, OnDead, OnClosed, _log);

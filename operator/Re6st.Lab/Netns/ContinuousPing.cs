@@ -32,7 +32,8 @@ public sealed partial class ContinuousPing : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { "netns", "exec", from.Namespace, "ping", "-6", "-n", "-i", "0.05", "-w", "300", "-I", from.Ipv6Address, to.Ipv6Address })
+        // -c, not -w: ping -w exits at the first "unreachable", which an outage brings (300 s at most).
+        foreach (var a in new[] { "netns", "exec", from.Namespace, "ping", "-6", "-n", "-i", "0.05", "-c", "6000", "-I", from.Ipv6Address, to.Ipv6Address })
         {
             info.ArgumentList.Add(a);
         }

@@ -25,7 +25,7 @@ public sealed class InterfaceTombstoneTests(ITestOutputHelper output)
         var (lab, babelA, z, ab, ac) = await BuildAsync();
         await using var owned = lab;
         var a = babelA.Host;
-        var tombstones = new InterfaceTombstones(new HostShell(a.Namespace), babelA.Process.Freeze, TimeProvider.System, lab.Log);
+        var tombstones = new InterfaceTombstones(new HostShell(a.Namespace), babelA.Process.Freeze, TimeProvider.System, lab.Directory, lab.Log);
         await using var ping = ContinuousPing.Start(a, z);
         await Task.Delay(TimeSpan.FromSeconds(1));
 
