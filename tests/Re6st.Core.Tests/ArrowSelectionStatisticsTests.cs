@@ -66,8 +66,8 @@ public sealed class ArrowSelectionStatisticsTests
         var counts = new long[Members];
         for (var seed = 0; seed < Trials; seed++)
         {
-            var choices = ArrowSelection.Select(mesh, 0, [], 0, Policy, Xoshiro256StarStar.ForStream(11, (ulong)seed), backedOff);
-            Assert.Equal(Policy.ArrowsPerNode, choices.Count);
+            var choices = ArrowSelection.Select(mesh, 0, [199], 1, Policy, Xoshiro256StarStar.ForStream(11, (ulong)seed), backedOff);
+            Assert.Equal(Policy.ArrowsPerNode - 1, choices.Count);
             foreach (var c in choices)
             {
                 counts[c.Peer]++;
@@ -75,18 +75,28 @@ public sealed class ArrowSelectionStatisticsTests
         }
 
         Assert.All(counts.Take(61), c => Assert.Equal(0, c));
-        Statistics.AssertUniformSubsets(counts.AsSpan(61), Trials, Policy.ArrowsPerNode, "peers not backed off");
+        Assert.Equal(0, counts[199]);
+        Statistics.AssertUniformSubsets(counts.AsSpan(61, 138), Trials, Policy.ArrowsPerNode - 1, "peers not backed off");
     }
 
     [Fact]
-    public void Select_BackedOffPeers_AreLeftOutOfTheSmallMeshAndBootstrapExceptionsToo()
+    public void Select_NodeWithNoArrowLeft_DrawsAmongEveryoneIncludingBackedOffPeers()
     {
-        var small = ArrowSelection.Select(Mesh(4), 0, [], 0, Policy, new Xoshiro256StarStar(3), [2]);
+        // All its arrows died: the fault was likely its own underlay, and it must reach someone.
+        var choices = ArrowSelection.Select(Mesh(4), 0, [], 0, Policy with { SmallMeshSize = 0, ArrowsPerNode = 3 }, new Xoshiro256StarStar(3), [1, 2, 3]);
+        Assert.Equal([1, 2, 3], choices.Select(c => c.Peer).Order());
+    }
+
+    [Fact]
+    public void Select_BackedOffPeers_AreLeftOutOfTheSmallMeshException_ButNotOfABootstrap()
+    {
+        var small = ArrowSelection.Select(Mesh(5), 0, [4], 0, Policy, new Xoshiro256StarStar(3), [2]);
         Assert.Equal([1, 3], small.Select(c => c.Peer).Order());
+
+        // Bootstrap applies to a node with no arrow, which ignores the backoff: it reaches its named peers.
         var policy = Policy with { BootstrapPeers = ["n5", "n6"] };
         var fresh = ArrowSelection.Select(Mesh(Members), 0, [], 0, policy, new Xoshiro256StarStar(3), [5]);
-        Assert.DoesNotContain(fresh, c => c.Peer == 5);
-        Assert.Contains(fresh, c => c.Peer == 6 && c.Reason == SelectionReason.Bootstrap);
+        Assert.Contains(fresh, c => c.Peer == 5 && c.Reason == SelectionReason.Bootstrap);
     }
 
     [Fact]

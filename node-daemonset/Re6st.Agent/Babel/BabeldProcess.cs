@@ -28,6 +28,7 @@ public sealed class BabeldProcess : IAsyncDisposable
     private Process? _current;
     private int _restarts;
     private int _runaways;
+    private long _lines;
     private readonly RepeatedLineFilter _output;
 
     public BabeldProcess(BabeldOptions options, TimeProvider? time = null, Action<string>? log = null)
@@ -53,6 +54,9 @@ public sealed class BabeldProcess : IAsyncDisposable
 
     /// <summary>Runaway babelds stopped so far (re6st_babeld_runaway_restarts_total).</summary>
     public int Runaways => Volatile.Read(ref _runaways);
+
+    /// <summary>Lines babeld wrote, every run together (before repeats are left out).</summary>
+    public long Lines => Interlocked.Read(ref _lines);
 
     /// <summary>babeld's output lines left out as repeats (re6st_log_lines_suppressed_total{source="babeld"}).</summary>
     public long SuppressedLines => _output.Suppressed;
@@ -310,6 +314,7 @@ public sealed class BabeldProcess : IAsyncDisposable
             return;
         }
 
+        Interlocked.Increment(ref _lines);
         _output.Write($"babeld[{pid}]: {line}");
         if (rate.Count() == _options.RunawayLinesPerSecond + 1)
         {

@@ -20,6 +20,7 @@ public sealed class RepeatedLineFilter : IDisposable
     private readonly Dictionary<string, Shape> _shapes = new(StringComparer.Ordinal);
     private readonly ITimer _timer;
     private long _suppressed;
+    private long _bytes;
 
     public RepeatedLineFilter(Action<string> write, TimeProvider? time = null, TimeSpan? window = null, int allowed = 20)
     {
@@ -37,6 +38,9 @@ public sealed class RepeatedLineFilter : IDisposable
     public TimeSpan Window { get; }
 
     public int Allowed { get; }
+
+    /// <summary>Bytes of the lines written so far (summaries included, line ends not).</summary>
+    public long WrittenBytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Lines left out so far (the re6st_log_lines_suppressed_total metric).</summary>
     public long Suppressed => Interlocked.Read(ref _suppressed);
@@ -74,13 +78,19 @@ public sealed class RepeatedLineFilter : IDisposable
 
         foreach (var summary in summaries)
         {
-            _write(summary);
+            Emit(summary);
         }
 
         if (pass)
         {
-            _write(line);
+            Emit(line);
         }
+    }
+
+    private void Emit(string line)
+    {
+        Interlocked.Add(ref _bytes, System.Text.Encoding.UTF8.GetByteCount(line));
+        _write(line);
     }
 
     /// <summary>Writes the summaries of windows that ended.</summary>
@@ -94,7 +104,7 @@ public sealed class RepeatedLineFilter : IDisposable
 
         foreach (var summary in summaries)
         {
-            _write(summary);
+            Emit(summary);
         }
     }
 
@@ -109,7 +119,7 @@ public sealed class RepeatedLineFilter : IDisposable
 
         foreach (var summary in summaries)
         {
-            _write(summary);
+            Emit(summary);
         }
     }
 

@@ -84,6 +84,7 @@ public sealed partial class HostAgent
         _restartsBefore += _babeld!.Restarts;
         _runawaysBefore += _babeld.Runaways;
         _babeldSuppressedBefore += _babeld.SuppressedLines;
+        _babeldLinesBefore += _babeld.Lines;
         await _babeld.DisposeAsync().ConfigureAwait(false);
         StartBabeld("new-plan-or-key");
         Count("babeld-reconfigured");

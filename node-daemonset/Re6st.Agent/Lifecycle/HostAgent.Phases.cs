@@ -281,6 +281,7 @@ public sealed partial class HostAgent
     private async Task RemoveDeadAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var babel = Babel;
+        var failed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var arrow in Arrows)
         {
             // Trust no node: a tunnel that carries packets but whose far end never speaks Babel with
@@ -301,7 +302,8 @@ public sealed partial class HostAgent
                 _refused.Add(arrow.Id);
             }
 
-            if (arrow.Condemned == "dead")
+            // Several arrows to one peer dying together are one failure of that peer.
+            if (arrow.Condemned == "dead" && failed.Add(arrow.Peer))
             {
                 BackOff(arrow.Peer, _prober!.Read(arrow.Interface) is { Received: > 0 } ? "its arrow stopped answering" : "its arrow never came up");
             }

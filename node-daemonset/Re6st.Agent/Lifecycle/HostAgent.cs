@@ -63,6 +63,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private int _restartsBefore;
     private int _runawaysBefore;
     private long _babeldSuppressedBefore;
+    private long _babeldLinesBefore;
     private long _changes;
 
     public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
@@ -90,6 +91,12 @@ public sealed partial class HostAgent : IAsyncDisposable
 
     /// <summary>Runaway babelds stopped and started again (see <see cref="BabeldProcess.Runaway"/>).</summary>
     public int BabeldRunaways => _runawaysBefore + (_babeld?.Runaways ?? 0);
+
+    /// <summary>Lines babeld wrote so far, every run together.</summary>
+    public long BabeldLines => _babeldLinesBefore + (_babeld?.Lines ?? 0);
+
+    /// <summary>Bytes this agent wrote to its log (babeld's lines included), after repeats were left out.</summary>
+    public long LoggedBytes => _logFilter.WrittenBytes;
 
     /// <summary>Names held by tombstones (<see cref="InterfaceTombstones"/>).</summary>
     public IReadOnlyCollection<string> Tombstones => _tombstones?.Names ?? [];

@@ -31,8 +31,10 @@ public static class ArrowSelection
 
         // Exception (unreachable peers): members whose arrows just failed to come up or died are
         // not drawn, by any step below, until their backoff ends (PeerBackoff: 30 s doubling to
-        // 10 min, over as soon as an arrow to them comes up).
-        var draw = new Draw(members, self, connected, backedOff, policy, random);
+        // 10 min, over as soon as an arrow to them comes up). Bounded the other way too: a node
+        // with no arrow at all draws among everyone, for when all its arrows died the fault was
+        // likely its own (its underlay), not its peers'.
+        var draw = new Draw(members, self, connected, connected.IsEmpty ? default : backedOff, policy, random);
 
         // Exception (small mesh): with this few members a random draw can leave a node with a
         // single path, so every pair is connected. Bounded by policy.SmallMeshSize members.

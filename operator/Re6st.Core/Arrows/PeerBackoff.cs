@@ -5,8 +5,9 @@ namespace Re6st.Core.Arrows;
 /// is left out of this node's draws for a while, so that a dead host does not take arrow slots for
 /// a whole setup timeout, draw after draw (seen in the lab: 3 dead hosts of 10 held 26 arrows
 /// waiting 20 s each). Bounded: the pause starts at <see cref="First"/>, doubles with each failure
-/// in a row up to <see cref="Max"/>, and ends as soon as an arrow to that peer comes up. The draw
-/// stays uniform over every other peer. Time comes in as values; nothing here reads a clock.
+/// in a row up to <see cref="Max"/>, and ends as soon as an arrow to that peer comes up; and a node
+/// that has no arrow left ignores it (<see cref="ArrowSelection"/>). The draw stays uniform over
+/// every other peer. Time comes in as values; nothing here reads a clock.
 /// </summary>
 public sealed class PeerBackoff
 {

@@ -18,27 +18,41 @@ public sealed partial class ContinuousPing : IAsyncDisposable
     private readonly DateTime _started = DateTime.UtcNow;
     private int _sent;
 
-    private ContinuousPing(Process process)
+    private ContinuousPing(Process process, TimeSpan interval)
     {
         _process = process;
+        Pace = interval;
         _reader = Task.Run(ReadAsync);
     }
 
-    public static ContinuousPing Start(LabHost from, LabHost to)
+    /// <summary>Time between two pings of this one (<see cref="Interval"/> unless given).</summary>
+    public TimeSpan Pace { get; }
+
+    /// <summary>When the pings began, how many were sent, and which were answered (complete after <see cref="StopAsync"/>).</summary>
+    public (DateTime Started, int Sent, IReadOnlySet<int> Answered) Record()
     {
+        lock (_answered)
+        {
+            return (_started, _sent, new HashSet<int>(_answered));
+        }
+    }
+
+    public static ContinuousPing Start(LabHost from, LabHost to, TimeSpan? interval = null)
+    {
+        var pace = interval ?? Interval;
         var info = new ProcessStartInfo("ip")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        // -c, not -w: ping -w exits at the first "unreachable", which an outage brings (300 s at most).
-        foreach (var a in new[] { "netns", "exec", from.Namespace, "ping", "-6", "-n", "-i", "0.05", "-c", "6000", "-I", from.Ipv6Address, to.Ipv6Address })
+        // -c, not -w: ping -w exits at the first "unreachable", which an outage brings (2 hours at most).
+        foreach (var a in new[] { "netns", "exec", from.Namespace, "ping", "-6", "-n", "-i", pace.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), "-c", ((int)(TimeSpan.FromHours(2) / pace)).ToString(CultureInfo.InvariantCulture), "-I", from.Ipv6Address, to.Ipv6Address })
         {
             info.ArgumentList.Add(a);
         }
 
-        return new ContinuousPing(Process.Start(info) ?? throw new InvalidOperationException("cannot start ping"));
+        return new ContinuousPing(Process.Start(info) ?? throw new InvalidOperationException("cannot start ping"), pace);
     }
 
     /// <summary>Stops the ping (SIGINT, so it prints its summary) and returns what it saw.</summary>
@@ -68,10 +82,10 @@ public sealed partial class ContinuousPing : IAsyncDisposable
 
             // Flowing at the end: most of the last half second's pings answered.
             var tail = Enumerable.Range(Math.Max(1, _sent - 9), Math.Min(10, _sent)).Count(_answered.Contains);
-            return new PingFigures(_sent, _answered.Count, longest * Interval)
+            return new PingFigures(_sent, _answered.Count, longest * Pace)
             {
                 FlowingAtEnd = tail >= 8,
-                LongestOutageStart = longest > 0 ? _started + ((longestEnd - longest) * Interval) : null,
+                LongestOutageStart = longest > 0 ? _started + ((longestEnd - longest) * Pace) : null,
             };
         }
     }
