@@ -179,12 +179,19 @@ public sealed class AgentMesh : IAsyncDisposable
     /// The host dies: its underlay link goes first, so its peers hear nothing more from it (as after a
     /// crash or a cut cable, where nothing is retracted), then its agent stops and its arrow interfaces go.
     /// </summary>
-    public async Task KillHostAsync(string host)
+    public Task KillHostAsync(string host) => KillHostsAsync(host);
+
+    /// <summary>Several hosts die at the same moment: all their underlay links go first, then their agents stop.</summary>
+    public async Task KillHostsAsync(params string[] hosts)
     {
-        var running = Find(host);
-        await Lab.IpAsync(running.Host, "link", "del", _underlay[host]);
-        _running.Remove(running);
-        await running.DisposeAsync();
+        ArgumentNullException.ThrowIfNull(hosts);
+        var dying = hosts.Select(Find).ToList();
+        await Task.WhenAll(dying.Select(r => Lab.IpAsync(r.Host, "link", "del", _underlay[r.Host.Name])));
+        foreach (var running in dying)
+        {
+            _running.Remove(running);
+            await running.DisposeAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()

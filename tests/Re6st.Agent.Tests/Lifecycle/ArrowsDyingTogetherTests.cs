@@ -31,7 +31,7 @@ public sealed class ArrowsDyingTogetherTests(ITestOutputHelper output)
         await using var ping = ContinuousPing.Start(watched, partner);
         await Task.Delay(TimeSpan.FromSeconds(1));
 
-        await Task.WhenAll(dead.Select(mesh.KillHostAsync));
+        await mesh.KillHostsAsync(dead);
 
         // Its arrows to the dead go within a second or two, as dead, each replaced by a tombstone.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
