@@ -61,6 +61,9 @@ public sealed class BabeldProcess : IAsyncDisposable
     /// <summary>babeld's output lines left out as repeats (re6st_log_lines_suppressed_total{source="babeld"}).</summary>
     public long SuppressedLines => _output.Suppressed;
 
+    /// <summary>This supervision's figures, for the metrics (a new plan replaces the supervision; its owner adds them up).</summary>
+    public BabeldCounts Counts => new(Restarts, Runaways, Lines, SuppressedLines);
+
     /// <summary>Starts after the first one (for the re6st_babeld_restarts_total metric).</summary>
     public int Restarts => Volatile.Read(ref _restarts);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Re6st.Agent.Host;
 
@@ -154,6 +153,4 @@ public sealed class InterfaceTombstones(HostShell shell, Func<IDisposable> freez
             _since.Remove(name);
         }
     }
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_since.Count} tombstone(s)");
 }

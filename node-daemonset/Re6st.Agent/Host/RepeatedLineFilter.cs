@@ -76,51 +76,37 @@ public sealed class RepeatedLineFilter : IDisposable
             }
         }
 
-        foreach (var summary in summaries)
-        {
-            Emit(summary);
-        }
-
+        summaries.ForEach(Emit);
         if (pass)
         {
             Emit(line);
         }
     }
 
-    private void Emit(string line)
-    {
-        Interlocked.Add(ref _bytes, System.Text.Encoding.UTF8.GetByteCount(line));
-        _write(line);
-    }
-
     /// <summary>Writes the summaries of windows that ended.</summary>
-    public void Flush()
-    {
-        List<string> summaries;
-        lock (_shapes)
-        {
-            summaries = Expire(_time.GetUtcNow());
-        }
-
-        foreach (var summary in summaries)
-        {
-            Emit(summary);
-        }
-    }
+    public void Flush() => FlushUntil(_time.GetUtcNow());
 
     public void Dispose()
     {
         _timer.Dispose();
+        FlushUntil(DateTimeOffset.MaxValue);
+    }
+
+    private void FlushUntil(DateTimeOffset now)
+    {
         List<string> summaries;
         lock (_shapes)
         {
-            summaries = Expire(DateTimeOffset.MaxValue);
+            summaries = Expire(now);
         }
 
-        foreach (var summary in summaries)
-        {
-            Emit(summary);
-        }
+        summaries.ForEach(Emit);
+    }
+
+    private void Emit(string line)
+    {
+        Interlocked.Add(ref _bytes, Encoding.UTF8.GetByteCount(line));
+        _write(line);
     }
 
     /// <summary>The line with every run of digits replaced by '#': "3 routes via re60a3" and "4 routes via re60a5" repeat one shape.</summary>

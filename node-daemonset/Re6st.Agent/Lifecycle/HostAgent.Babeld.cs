@@ -81,19 +81,13 @@ public sealed partial class HostAgent
 
         _log($"{Node}: new plan or key: babeld restarts with the new configuration");
         WriteConfig(text);
-        _restartsBefore += _babeld!.Restarts;
-        _runawaysBefore += _babeld.Runaways;
-        _babeldSuppressedBefore += _babeld.SuppressedLines;
-        _babeldLinesBefore += _babeld.Lines;
-        await _babeld.DisposeAsync().ConfigureAwait(false);
+        await _babeld!.DisposeAsync().ConfigureAwait(false);
+        _earlierBabelds += _babeld.Counts;
         StartBabeld("new-plan-or-key");
         Count("babeld-reconfigured");
 
         // The new babeld knows no neighbour on any tombstone.
-        foreach (var name in await _tombstones!.RemoveAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            _pool!.Return(name);
-        }
+        ReturnToPool(await _tombstones!.RemoveAllAsync(cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>

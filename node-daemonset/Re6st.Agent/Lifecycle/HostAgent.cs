@@ -60,10 +60,9 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly PeriodClock _period;
     private string _configText = "";
     private DateTimeOffset _babeldStartedAt;
-    private int _restartsBefore;
-    private int _runawaysBefore;
-    private long _babeldSuppressedBefore;
-    private long _babeldLinesBefore;
+
+    // What the babelds replaced by a new plan or key counted, so the metrics keep counting up.
+    private BabeldCounts _earlierBabelds;
     private long _changes;
 
     public HostAgent(AgentOptions options, IMembershipSource source, HostShell shell, TimeProvider time, IRandomSource random, Action<string>? log = null)
@@ -87,13 +86,15 @@ public sealed partial class HostAgent : IAsyncDisposable
     public BabelState Babel => _control?.State ?? BabelState.Empty;
 
     /// <summary>Times babeld exited and was restarted by its supervisor (restarts for a new configuration excluded).</summary>
-    public int BabeldRestarts => _restartsBefore + (_babeld?.Restarts ?? 0);
+    public int BabeldRestarts => BabeldTotals.Restarts;
 
     /// <summary>Runaway babelds stopped and started again (see <see cref="BabeldProcess.Runaway"/>).</summary>
-    public int BabeldRunaways => _runawaysBefore + (_babeld?.Runaways ?? 0);
+    public int BabeldRunaways => BabeldTotals.Runaways;
 
     /// <summary>Lines babeld wrote so far, every run together.</summary>
-    public long BabeldLines => _babeldLinesBefore + (_babeld?.Lines ?? 0);
+    public long BabeldLines => BabeldTotals.Lines;
+
+    private BabeldCounts BabeldTotals => _earlierBabelds + (_babeld?.Counts ?? default);
 
     /// <summary>Bytes this agent wrote to its log (babeld's lines included), after repeats were left out.</summary>
     public long LoggedBytes => _logFilter.WrittenBytes;
@@ -296,9 +297,12 @@ public sealed partial class HostAgent : IAsyncDisposable
     }
 
     /// <summary>Tombstones babeld no longer needs go, and their names return to the pool.</summary>
-    private async Task SweepTombstonesAsync(AgentView view, CancellationToken cancellationToken)
+    private async Task SweepTombstonesAsync(AgentView view, CancellationToken cancellationToken) =>
+        ReturnToPool(await _tombstones!.SweepAsync(Babel, view.HelloInterval, cancellationToken).ConfigureAwait(false));
+
+    private void ReturnToPool(IEnumerable<string> names)
     {
-        foreach (var name in await _tombstones!.SweepAsync(Babel, view.HelloInterval, cancellationToken).ConfigureAwait(false))
+        foreach (var name in names)
         {
             _pool!.Return(name);
         }
@@ -331,7 +335,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         var babel = Babel;
         Metrics.Observe(all, babel, BabeldRestarts, i => _prober?.Read(i));
         Metrics.ObserveBackoff(_backoff.BackedOff(_time.GetUtcNow()).Count);
-        Metrics.ObserveBounds(BabeldRunaways, _babeldSuppressedBefore + (_babeld?.SuppressedLines ?? 0), _logFilter.Suppressed, _tombstones?.Names.Count ?? 0);
+        Metrics.ObserveBounds(BabeldRunaways, BabeldTotals.SuppressedLines, _logFilter.Suppressed, _tombstones?.Names.Count ?? 0);
         _journal?.Write(all);
         var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
         var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
