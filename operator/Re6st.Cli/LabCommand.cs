@@ -93,7 +93,7 @@ public static class LabCommand
         }
 
         Console.WriteLine("checking what this machine needs (Debian packages, kube-apiserver, kubectl)");
-        foreach (var script in new[] { "packages.sh", "kube-apiserver.sh", "kube-tools.sh" })
+        foreach (var script in new[] { "packages.sh", "kube-binaries.sh", "kube-tools.sh" })
         {
             if (await RunVisibleAsync("bash", [Path.Combine(options.Repository, "tests", "tools", script)]) != 0)
             {
