@@ -18,6 +18,12 @@ public sealed partial class NetnsLab : IAsyncDisposable
 
     private const string StateRoot = "/run/re6st-lab";
 
+    /// <summary>
+    /// Bulky files of a run (real nodes' images and containers) go on disk, not in /run's memory; not
+    /// under /var either, which a real node replaces with its own.
+    /// </summary>
+    private const string DiskRoot = "/tmp/re6st-lab";
+
     // Labs of one test process are created in parallel; one sweep at a time.
     private static readonly SemaphoreSlim SweepTurn = new(1, 1);
 
@@ -101,6 +107,20 @@ public sealed partial class NetnsLab : IAsyncDisposable
     public void Log(string line) => _log(line);
 
     public string PathFor(string fileName) => Path.Combine(Directory, fileName);
+
+    /// <summary>
+    /// The run's folder on disk (<c>/tmp/re6st-lab/RUN</c>), made on first use and removed with
+    /// the run, for what is too big for <see cref="Directory"/> in /run.
+    /// </summary>
+    public string DiskDirectory
+    {
+        get
+        {
+            var path = Path.Combine(DiskRoot, RunId);
+            System.IO.Directory.CreateDirectory(path);
+            return path;
+        }
+    }
 
     /// <summary>Disposed with the lab, before its namespaces go (so babeld gets its SIGTERM first).</summary>
     public T Own<T>(T resource)
@@ -256,14 +276,12 @@ public sealed partial class NetnsLab : IAsyncDisposable
             }
         }
 
-        if (System.IO.Directory.Exists(StateRoot))
+        var folders = new[] { StateRoot, DiskRoot }.Where(System.IO.Directory.Exists).SelectMany(System.IO.Directory.GetDirectories).Select(Path.GetFileName);
+        foreach (var name in folders.Concat(LabCgroups.Names()))
         {
-            foreach (var dir in System.IO.Directory.GetDirectories(StateRoot))
+            if (RunIdPrefix().Match(name ?? "") is { Success: true } m)
             {
-                if (RunIdPrefix().Match(Path.GetFileName(dir)) is { Success: true } m)
-                {
-                    runs.Add(m.Value);
-                }
+                runs.Add(m.Value);
             }
         }
 
@@ -293,6 +311,12 @@ public sealed partial class NetnsLab : IAsyncDisposable
 
     private static async Task RemoveRunAsync(string runId, Action<string> log, List<string> errors)
     {
+        // A real node's processes first: its containers may sit in network namespaces of their own.
+        foreach (var cgroup in LabCgroups.OfRun(runId))
+        {
+            errors.AddRange(await LabCgroups.RemoveAsync(cgroup, log));
+        }
+
         foreach (var ns in (await NamespacesAsync()).Where(n => n.StartsWith(runId + "-", StringComparison.Ordinal)))
         {
             try
@@ -314,8 +338,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
 
         try
         {
-            var dir = Path.Combine(StateRoot, runId);
-            if (System.IO.Directory.Exists(dir))
+            foreach (var dir in new[] { Path.Combine(StateRoot, runId), Path.Combine(DiskRoot, runId) }.Where(System.IO.Directory.Exists))
             {
                 System.IO.Directory.Delete(dir, recursive: true);
             }

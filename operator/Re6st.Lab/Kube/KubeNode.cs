@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Net;
+using Re6st.Lab.Netns;
+
+namespace Re6st.Lab.Kube;
+
+/// <summary>
+/// One host of the lab as a real Kubernetes node: containerd, the kubelet (registered under the
+/// host's name with its region label) and kube-proxy, run by node.sh in the host's network
+/// namespace and a private mount namespace, under a cgroup of its own that is also the kubelet's
+/// cgroupRoot (two kubelets must never share one). The lab's images are imported into its
+/// containerd before the kubelet starts.
+/// </summary>
+public sealed class KubeNode : IAsyncDisposable
+{
+    private static readonly string[] NodeLogs = ["node.log", "containerd.log"];
+
+    private readonly Process _process;
+    private readonly Action<string> _log;
+    private int _disposed;
+
+    private KubeNode(LabHost host, IPAddress address, string directory, string cgroup, Process process, Action<string> log)
+    {
+        Host = host;
+        Address = address;
+        Directory = directory;
+        Cgroup = cgroup;
+        _process = process;
+        _log = log;
+    }
+
+    public LabHost Host { get; }
+
+    /// <summary>The node's InternalIP (the kubelet's --node-ip), on the lab's switch.</summary>
+    public IPAddress Address { get; }
+
+    /// <summary>The node's folder: configs, logs (containerd.log, kubelet.log, kube-proxy.log), and its private /run and /var.</summary>
+    public string Directory { get; }
+
+    public string Cgroup { get; }
+
+    public int ProcessId => _process.Id;
+
+    public string KubeletLog => Path.Combine(Directory, "kubelet.log");
+
+    /// <summary>Writes the node's configuration, starts it, and imports <paramref name="images"/> before the kubelet starts.</summary>
+    public static async Task<KubeNode> StartAsync(
+        NetnsLab lab, LabHost host, IPAddress address, IReadOnlyDictionary<string, string> labels, KubeControlPlane controlPlane, string binaries, IReadOnlyList<LabImage> images, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(controlPlane);
+        ArgumentNullException.ThrowIfNull(images);
+        var directory = Path.Combine(lab.DiskDirectory, "nodes", host.Name);
+        System.IO.Directory.CreateDirectory(directory);
+        var cgroup = $"{lab.RunId}-{host.Name}";
+        await WriteConfigAsync(directory, cgroup, host.Name, address, labels, controlPlane, cancellationToken);
+        LabCgroups.Create(cgroup);
+
+        var script = Path.Combine(AppContext.BaseDirectory, "Kube", "node.sh");
+        var process = ProcessRunner.StartLogged(
+            "nsenter",
+            [$"--net=/run/netns/{host.Namespace}", "--", "unshare", "--mount", "--propagation", "private", "--", "bash", script, directory, cgroup, binaries],
+            Path.Combine(directory, "node.log"));
+        var node = new KubeNode(host, address, directory, cgroup, process, lab.Log);
+        try
+        {
+            await node.WaitForFileAsync("containerd.ready", TimeSpan.FromSeconds(30), cancellationToken);
+            foreach (var image in images)
+            {
+                var (code, output) = await ProcessRunner.RunAsync(
+                    "ctr",
+                    ["--address", Path.Combine(directory, "run", "containerd", "containerd.sock"), "--namespace", "k8s.io", "images", "import", image.Archive],
+                    TimeSpan.FromMinutes(3));
+                if (code != 0)
+                {
+                    throw new InvalidOperationException($"node {host.Name}: ctr images import {image.Reference} failed: {output.Trim()}");
+                }
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(directory, "images.imported"), "", cancellationToken);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops every process of the node (containers included) and removes its cgroup and files.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var errors = new List<string>();
+        if (!_process.HasExited)
+        {
+            // node.sh's trap stops the kubelet, kube-proxy and containerd; what they leave (shims,
+            // containers) goes with the cgroup.
+            _ = await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+        errors.AddRange(await LabCgroups.RemoveAsync(Cgroup, _log));
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException e)
+        {
+            errors.Add($"{Directory}: {e.Message}");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException($"node {Host.Name} did not stop cleanly: {string.Join("; ", errors)}");
+        }
+    }
+
+    public override string ToString() => $"node {Host.Name} ({Address})";
+
+    private async Task WaitForFileAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!File.Exists(Path.Combine(Directory, name)))
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                var log = string.Join('\n', NodeLogs.Select(f => Path.Combine(Directory, f)).Where(File.Exists).Select(f => $"{Path.GetFileName(f)}:\n{Tail(File.ReadAllText(f))}"));
+                throw new InvalidOperationException($"node {Host.Name}: {name} did not appear within {timeout.TotalSeconds:F0} s{(_process.HasExited ? " (node.sh exited)" : "")}\n{log}");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private static async Task WriteConfigAsync(
+        string directory, string cgroup, string name, IPAddress address, IReadOnlyDictionary<string, string> labels, KubeControlPlane controlPlane, CancellationToken cancellationToken)
+    {
+        var pki = controlPlane.Pki;
+        var kubeletKubeconfig = pki.Kubeconfig(Path.Combine(directory, "kubelet.kubeconfig"), controlPlane.Server, $"system:node:{name}", "system:nodes");
+        var proxyKubeconfig = pki.Kubeconfig(Path.Combine(directory, "kube-proxy.kubeconfig"), controlPlane.Server, "system:kube-proxy");
+
+        // containerd: its own root, state and socket come from the node's private /var and /run.
+        // CAVEAT: root here lacks CAP_SYS_RESOURCE, so runc cannot set a sandbox's oom_score_adj
+        // below its own; restrict_oom_score_adj clamps it (without it every pod fails to start).
+        // Pods not on the host's network get a bridge and an address from the node's pod range.
+        await File.WriteAllTextAsync(Path.Combine(directory, "containerd.toml"), $$"""
+            version = 2
+            [plugins."io.containerd.grpc.v1.cri"]
+              sandbox_image = "{{LabImages.PauseReference}}"
+              restrict_oom_score_adj = true
+              [plugins."io.containerd.grpc.v1.cri".containerd]
+                snapshotter = "overlayfs"
+              [plugins."io.containerd.grpc.v1.cri".cni]
+                bin_dir = "/usr/lib/cni"
+                conf_dir = "/var/lib/re6st-lab/cni"
+                conf_template = "{{Path.Combine(directory, "cni.template")}}"
+
+            """, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(directory, "cni.template"), """
+            {
+              "cniVersion": "0.4.0",
+              "name": "lab",
+              "plugins": [
+                {
+                  "type": "bridge",
+                  "bridge": "cni0",
+                  "isGateway": true,
+                  "ipMasq": true,
+                  "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{.PodCIDR}}" }]], "routes": [{ "dst": "0.0.0.0/0" }] }
+                },
+                { "type": "portmap", "capabilities": { "portMappings": true } }
+              ]
+            }
+
+            """, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(directory, "kubelet.yaml"), $"""
+            apiVersion: kubelet.config.k8s.io/v1beta1
+            kind: KubeletConfiguration
+            cgroupDriver: cgroupfs
+            cgroupRoot: /{cgroup}
+            failSwapOn: false
+            authentication:
+              anonymous:
+                enabled: false
+              webhook:
+                enabled: true
+              x509:
+                clientCAFile: {pki.CaFile}
+            authorization:
+              mode: Webhook
+            clusterDomain: cluster.local
+            readOnlyPort: 0
+            serializeImagePulls: false
+            # The lab's nodes share one disk with the machine: no eviction for its use by others.
+            evictionHard:
+              memory.available: "100Mi"
+              nodefs.available: "1%"
+              imagefs.available: "1%"
+            imageGCHighThresholdPercent: 100
+            imageGCLowThresholdPercent: 99
+
+            """, cancellationToken);
+        string[] args =
+        [
+            $"--config={Path.Combine(directory, "kubelet.yaml")}",
+            $"--kubeconfig={kubeletKubeconfig}",
+            "--container-runtime=remote",
+            "--container-runtime-endpoint=unix:///run/containerd/containerd.sock",
+            "--root-dir=/var/lib/kubelet",
+            $"--cert-dir={Path.Combine(directory, "kubelet-pki")}",
+            $"--hostname-override={name}",
+            $"--node-ip={address}",
+            $"--node-labels={string.Join(',', labels.Select(l => $"{l.Key}={l.Value}"))}",
+            "--v=1",
+        ];
+        await File.WriteAllTextAsync(Path.Combine(directory, "kubelet.args"), string.Join('\n', args) + "\n", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(directory, "kube-proxy.yaml"), $"""
+            apiVersion: kubeproxy.config.k8s.io/v1alpha1
+            kind: KubeProxyConfiguration
+            clientConnection:
+              kubeconfig: {proxyKubeconfig}
+            hostnameOverride: {name}
+            bindAddress: {address}
+            clusterCIDR: {KubeControlPlane.ClusterCidr}
+            mode: iptables
+            # Leave the machine-wide conntrack table size and this process's OOM score alone.
+            conntrack:
+              maxPerCore: 0
+            oomScoreAdj: 0
+            metricsBindAddress: 127.0.0.1:10249
+            healthzBindAddress: 127.0.0.1:10256
+
+            """, cancellationToken);
+    }
+
+    private static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
+}

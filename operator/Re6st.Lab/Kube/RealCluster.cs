@@ -1,0 +1,403 @@
+using System.Globalization;
+using System.Net;
+using k8s;
+using k8s.Models;
+using Re6st.Core.Addressing;
+using Re6st.Lab.Cluster;
+using Re6st.Lab.Netns;
+using YamlDotNet.RepresentationModel;
+
+namespace Re6st.Lab.Kube;
+
+/// <summary>What a real-node lab is made of.</summary>
+public sealed record RealClusterOptions
+{
+    /// <summary>The checkout: helm/re6st, the Dockerfiles, tests/tools and .tools/.</summary>
+    public required string Repository { get; init; }
+
+    public int Nodes { get; init; } = 4;
+
+    /// <summary>The mesh's order (1: one mesh; 2 or 3: sub-meshes of 2 per level, as the process lab makes them).</summary>
+    public int Order { get; init; } = 1;
+
+    /// <summary>Where Debian image bases are kept between labs.</summary>
+    public string ImageCache { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "re6st", "images");
+
+    /// <summary>The native re6st-agent the build published (it goes into the agent's image).</summary>
+    public string AgentProgram { get; init; } = Path.Combine(AppContext.BaseDirectory, "agent", "re6st-agent");
+
+    public string Kubectl => Path.Combine(Repository, ".tools", "kubectl");
+
+    public string Helm => Path.Combine(Repository, ".tools", "helm");
+}
+
+/// <summary>
+/// A real Kubernetes cluster on this machine: a control plane in one network namespace and each host
+/// a real node (containerd, kubelet, kube-proxy) in its own, all on one switch that this machine
+/// reaches through a link of its own (so kubectl and helm work from here). re6st is installed on it
+/// with <c>helm install</c> of helm/re6st, from images built here: the operator runs as its
+/// Deployment's pod and each agent as its DaemonSet's pod, with their mounted service-account
+/// tokens. Everything is removed on dispose; a crashed lab's debris goes with the next lab's sweep.
+/// </summary>
+public sealed class RealCluster : IAsyncDisposable
+{
+    public const string Release = "re6st";
+
+    public const string Namespace = "re6st-system";
+
+    /// <summary>Lab setting: 1 s hellos let a mesh of namespaces converge within seconds.</summary>
+    public const string HelloInterval = "1s";
+
+    private readonly RealClusterOptions _options;
+    private readonly Action<string> _progress;
+    private readonly List<KubeNode> _nodes = [];
+    private int _disposed;
+
+    private RealCluster(RealClusterOptions options, NetnsLab lab, Action<string> progress)
+    {
+        _options = options;
+        Lab = lab;
+        _progress = progress;
+    }
+
+    public NetnsLab Lab { get; }
+
+    public KubeControlPlane ControlPlane { get; private set; } = null!;
+
+    public IReadOnlyList<KubeNode> Nodes => _nodes;
+
+    public string Kubeconfig => ControlPlane.AdminKubeconfig;
+
+    public Kubernetes Admin => ControlPlane.Admin;
+
+    /// <summary>The Mesh the chart made ("demo", the chart's default).</summary>
+    public string Mesh { get; private set; } = "";
+
+    /// <summary>Brings up the control plane and the nodes (Ready), then installs re6st with helm and waits until every pair of hosts pings over the mesh.</summary>
+    public static async Task<RealCluster> StartAsync(RealClusterOptions options, Action<string> progress, Action<string> log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        if (options.Nodes is < 2 or > 26)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Nodes, "nodes: 2 to 26");
+        }
+
+        var lab = await NetnsLab.CreateAsync(log);
+        var cluster = new RealCluster(options, lab, progress);
+        try
+        {
+            await cluster.UpAsync(cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs kubectl against the cluster; returns its output, or throws with it.</summary>
+    public Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken cancellationToken) =>
+        ToolAsync(_options.Kubectl, ["--kubeconfig", Kubeconfig, .. args], cancellationToken);
+
+    /// <summary>Runs helm against the cluster; returns its output, or throws with it.</summary>
+    public Task<string> HelmAsync(IReadOnlyList<string> args, CancellationToken cancellationToken) =>
+        ToolAsync(_options.Helm, ["--kubeconfig", Kubeconfig, .. args], cancellationToken);
+
+    /// <summary>The hosts with the node prefixes their MeshNodes gave them, for pings over the mesh.</summary>
+    public async Task<IReadOnlyList<LabHost>> MeshHostsAsync(CancellationToken cancellationToken)
+    {
+        var meshNodes = await LabSnapshot.MeshNodesAsync(Admin, Mesh, cancellationToken);
+        return [.. _nodes.Select(n => meshNodes.FirstOrDefault(m => m.Spec.Node == n.Host.Name) is { } m
+            ? n.Host with { Ipv6Prefix = IpPrefix.Parse(m.Spec.Ipv6Prefix), Ipv4Prefix = m.Spec.Ipv4Prefix is { } v4 ? IpPrefix.Parse(v4) : n.Host.Ipv4Prefix }
+            : throw new InvalidOperationException($"node {n.Host.Name} has no MeshNode in mesh {Mesh}"))];
+    }
+
+    /// <summary>The re6st pods of the release (the operator's and the agents').</summary>
+    public async Task<IReadOnlyList<V1Pod>> PodsAsync(string component, CancellationToken cancellationToken) =>
+        [.. (await Admin.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: $"app.kubernetes.io/instance={Release},app.kubernetes.io/component={component}", cancellationToken: cancellationToken)).Items];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var errors = new List<Exception>();
+        foreach (var node in _nodes)
+        {
+            try
+            {
+                await node.DisposeAsync();
+            }
+            catch (InvalidOperationException e)
+            {
+                errors.Add(e);
+            }
+        }
+
+        if (ControlPlane is not null)
+        {
+            await ControlPlane.DisposeAsync();
+        }
+
+        try
+        {
+            await Lab.DisposeAsync();
+        }
+        catch (InvalidOperationException e)
+        {
+            errors.Add(e);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("the real cluster did not stop cleanly", errors);
+        }
+    }
+
+    private async Task UpAsync(CancellationToken cancellationToken)
+    {
+        _progress("preparing the Kubernetes programs (the first run builds them from Debian's source package: about 12 minutes)");
+        var binaries = await ToolsAsync(cancellationToken);
+        var subnet = await FreeSubnetAsync();
+        IPAddress Address(int host) => IPAddress.Parse($"172.31.{subnet}.{host}");
+
+        _progress($"a switch, and this machine's link to it at {Address(254)}/24");
+        var lab = Lab;
+        var sw = await lab.AddHostAsync("sw", announce: false);
+        await lab.InAsync(sw, "ip", "link", "add", "br0", "type", "bridge");
+        await lab.InAsync(sw, "ip", "link", "set", "br0", "up");
+        var uplink = lab.RunId + "h";
+        await Command.RunAsync("ip", ["link", "add", uplink, "type", "veth", "peer", "name", uplink + "s", "netns", sw.Namespace]);
+        await Command.RunAsync("ip", ["address", "add", $"{Address(254)}/24", "dev", uplink]);
+        await Command.RunAsync("ip", ["link", "set", uplink, "up"]);
+        await lab.IpAsync(sw, "link", "set", uplink + "s", "master", "br0", "up");
+
+        async Task<LabHost> OnSwitchAsync(string name, IPAddress address)
+        {
+            var host = await lab.AddHostAsync(name, announce: false);
+            var (atHost, atSwitch) = await lab.LinkAsync(host, sw);
+            await lab.IpAsync(sw, "link", "set", atSwitch, "master", "br0");
+            await lab.IpAsync(host, "address", "add", $"{address}/24", "dev", atHost);
+
+            // Anything not on the switch goes to the control plane's namespace, which forwards
+            // nothing: no lab traffic leaves for the machine's network.
+            if (name != "cp")
+            {
+                await lab.IpAsync(host, "route", "add", "default", "via", Address(1).ToString());
+            }
+
+            return host;
+        }
+
+        var images = Task.Run(() => LabImages.BuildAsync(
+            _options.Repository, binaries, _options.AgentProgram, Path.Combine(lab.DiskDirectory, "images"), _options.ImageCache, _progress, cancellationToken), cancellationToken);
+
+        _progress($"starting the control plane (etcd, kube-apiserver, controller-manager, scheduler) at https://{Address(1)}:{KubeControlPlane.Port}");
+        try
+        {
+            var cp = await OnSwitchAsync("cp", Address(1));
+            ControlPlane = await KubeControlPlane.StartAsync(cp, Address(1), binaries, Path.Combine(lab.DiskDirectory, "control-plane"), cancellationToken);
+        }
+        catch
+        {
+            // The image build writes into the lab's folder: it ends before the lab goes.
+            await Task.WhenAny(images);
+            throw;
+        }
+
+        var built = await images;
+        var names = Enumerable.Range(0, _options.Nodes).Select(i => ((char)('a' + i)).ToString()).ToList();
+        _progress($"starting {names.Count} nodes (containerd, kubelet, kube-proxy), in regions {string.Join(", ", LabCluster.Regions.Take(names.Count))}");
+        for (var i = 0; i < names.Count; i++)
+        {
+            var host = await OnSwitchAsync(names[i], Address(10 + i));
+            var labels = new Dictionary<string, string> { [LabCluster.RegionLabel] = LabCluster.Regions[i % LabCluster.Regions.Count], [LabCluster.MeshLabel] = "enabled" };
+            _nodes.Add(await KubeNode.StartAsync(lab, host, Address(10 + i), labels, ControlPlane, binaries, built, cancellationToken));
+        }
+
+        await WaitNodesReadyAsync(TimeSpan.FromMinutes(2), cancellationToken);
+
+        var values = await WriteLabValuesAsync(cancellationToken);
+        _progress($"helm install {Release} helm/re6st --namespace {Namespace} --create-namespace -f {values}");
+        await HelmAsync(["install", Release, Path.Combine(_options.Repository, "helm", "re6st"), "--namespace", Namespace, "--create-namespace", "-f", values], cancellationToken);
+        Mesh = "demo";
+        await WaitPodsRunningAsync(TimeSpan.FromMinutes(3), cancellationToken);
+        await WaitAllPairsPingAsync(TimeSpan.FromMinutes(3), cancellationToken);
+    }
+
+    /// <summary>The chart's values with the lab's settings (short hellos, few arrows, one operator replica), written next to the lab.</summary>
+    private async Task<string> WriteLabValuesAsync(CancellationToken cancellationToken)
+    {
+        var yaml = new YamlStream();
+        using (var reader = new StreamReader(Path.Combine(_options.Repository, "helm", "re6st", "values.yaml")))
+        {
+            yaml.Load(reader);
+        }
+
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        YamlMappingNode Map(YamlMappingNode parent, string key) => (YamlMappingNode)parent.Children[new YamlScalarNode(key)];
+        void Set(YamlMappingNode parent, string key, string value) => parent.Children[new YamlScalarNode(key)] = new YamlScalarNode(value);
+
+        Set(Map(root, "operator"), "replicas", "1");
+        var mesh = (YamlMappingNode)((YamlSequenceNode)root.Children[new YamlScalarNode("meshes")]).Children[0];
+        Set(mesh, "order", _options.Order.ToString(CultureInfo.InvariantCulture));
+        mesh.Children[new YamlScalarNode("expectedNodes")] = new YamlScalarNode("null");
+        mesh.Children[new YamlScalarNode("subMeshes")] = new YamlSequenceNode(Enumerable.Repeat<YamlNode>(new YamlScalarNode("2"), _options.Order - 1));
+        Set(Map(mesh, "babel"), "helloInterval", HelloInterval);
+        var policy = Map(Map(root, "policy"), "spec");
+        Set(policy, "arrowsPerNode", LabCluster.ArrowsPerNode.ToString(CultureInfo.InvariantCulture));
+        Set(policy, "smallMeshSize", LabCluster.SmallMeshSize.ToString(CultureInfo.InvariantCulture));
+
+        var path = Path.Combine(Lab.DiskDirectory, "lab-values.yaml");
+        await using var writer = new StreamWriter(path);
+        await writer.WriteLineAsync("# helm/re6st/values.yaml with the lab's settings: 1 operator replica, 1 s hellos, 3 arrows per host.");
+        yaml.Save(writer, assignAnchors: false);
+        return path;
+    }
+
+    private async Task WaitNodesReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var nodes = (await Admin.CoreV1.ListNodeAsync(cancellationToken: cancellationToken)).Items;
+            var ready = nodes.Count(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+            if (ready == _nodes.Count)
+            {
+                _progress($"{ready} nodes Ready");
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var stopped = _nodes.FirstOrDefault(n => !nodes.Any(x => x.Metadata.Name == n.Host.Name));
+                var detail = stopped is null ? "" : $"; {stopped} never registered; its kubelet.log ends:\n{Tail(stopped.KubeletLog)}";
+                throw new TimeoutException($"{ready} of {_nodes.Count} nodes Ready within {timeout.TotalSeconds:F0} s{detail}");
+            }
+
+            await Task.Delay(1000, cancellationToken);
+        }
+    }
+
+    private async Task WaitPodsRunningAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var said = "";
+        while (true)
+        {
+            var agents = await PodsAsync("agent", cancellationToken);
+            var operators = await PodsAsync("operator", cancellationToken);
+            var running = agents.Count(p => p.Status?.Phase == "Running");
+            var state = $"{running} of {_nodes.Count} agent pods Running, {operators.Count(p => p.Status?.Phase == "Running")} operator pod(s) Running";
+            if (state != said)
+            {
+                _progress(state);
+                said = state;
+            }
+
+            if (running == _nodes.Count && operators.Any(p => p.Status?.Phase == "Running"))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var waiting = agents.Concat(operators)
+                    .SelectMany(p => (p.Status?.ContainerStatuses ?? []).Select(c => $"{p.Metadata.Name}: {c.State?.Waiting?.Reason} {c.State?.Waiting?.Message} {c.State?.Terminated?.Reason}".Trim()));
+                throw new TimeoutException($"{state} within {timeout.TotalSeconds:F0} s; {string.Join("; ", waiting)}");
+            }
+
+            await Task.Delay(1000, cancellationToken);
+        }
+    }
+
+    private async Task WaitAllPairsPingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var pairs = _nodes.Count * (_nodes.Count - 1);
+        var said = -1;
+        while (true)
+        {
+            IReadOnlyList<string> failing;
+            try
+            {
+                failing = await LabCluster.UnreachablePairsAsync(await MeshHostsAsync(cancellationToken));
+            }
+            catch (InvalidOperationException e)
+            {
+                failing = [e.Message];
+            }
+
+            if (failing.Count == 0)
+            {
+                _progress($"all {pairs} pairs of hosts ping over the mesh");
+                return;
+            }
+
+            if (failing.Count != said)
+            {
+                _progress($"{pairs - failing.Count} of {pairs} pairs ping over the mesh");
+                said = failing.Count;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not every pair pings within {timeout.TotalSeconds:F0} s; failing: {string.Join(", ", failing.Take(20))}");
+            }
+
+            await Task.Delay(1000, cancellationToken);
+        }
+    }
+
+    private async Task<string> ToolsAsync(CancellationToken cancellationToken)
+    {
+        var (code, output) = await ProcessRunner.RunAsync("bash", [Path.Combine(_options.Repository, "tests", "tools", "kube-binaries.sh")], TimeSpan.FromMinutes(40));
+        if (code != 0)
+        {
+            throw new InvalidOperationException("the Kubernetes programs are not available: " + output);
+        }
+
+        var (toolsCode, toolsOutput) = await ProcessRunner.RunAsync("bash", [Path.Combine(_options.Repository, "tests", "tools", "kube-tools.sh")], TimeSpan.FromMinutes(10));
+        if (toolsCode != 0)
+        {
+            throw new InvalidOperationException("kubectl and helm are not available: " + toolsOutput);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return output.Trim().Split('\n')[^1].Trim();
+    }
+
+    /// <summary>A /24 of 172.31.0.0/16 that no route of this machine covers yet.</summary>
+    private static async Task<int> FreeSubnetAsync()
+    {
+        var routes = (await Command.RunAsync("ip", ["-4", "route", "show", "table", "all"])).Output;
+        var start = Random.Shared.Next(256);
+        for (var i = 0; i < 256; i++)
+        {
+            var candidate = (start + i) % 256;
+            if (!routes.Contains($"172.31.{candidate}.", StringComparison.Ordinal) && !routes.Contains("172.31.0.0/16", StringComparison.Ordinal))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("no free /24 in 172.31.0.0/16 for the lab's switch");
+    }
+
+    private static async Task<string> ToolAsync(string tool, IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var (code, output) = await ProcessRunner.RunAsync(tool, args, TimeSpan.FromMinutes(5));
+        cancellationToken.ThrowIfCancellationRequested();
+        return code == 0 ? output.Trim() : throw new InvalidOperationException($"{Path.GetFileName(tool)} {string.Join(' ', args.Skip(2))}: {output.Trim()}");
+    }
+
+    private static string Tail(string path)
+    {
+        var text = File.Exists(path) ? File.ReadAllText(path) : "(no log)";
+        return text.Length > 3000 ? text[^3000..] : text;
+    }
+}
