@@ -21,6 +21,25 @@ public sealed class HelmChartTests(ApiServer server)
     /// <summary>Values files of the rendering matrix, by case name.</summary>
     public static TheoryData<string> Cases => ["defaults", "ipv4-off", "openvpn-off", "order-2-submeshes", "two-meshes"];
 
+    /// <summary>Wrong values refused by values.schema.json before any template runs: values file, the field's path and the reason in Helm's message.</summary>
+    public static TheoryData<string, string, string> WrongValues => new()
+    {
+        { "operator: {replicas: two}\n", "at '/operator/replicas'", "got string, want integer" },
+        { "operatr: {replicas: 1}\n", "at ''", "additional properties 'operatr' not allowed" },
+        { "operator: {replica: 1}\n", "at '/operator'", "additional properties 'replica' not allowed" },
+        { "agent: {image: {pullPolicy: Sometimes}}\n", "at '/agent/image/pullPolicy'", "value must be one of 'Always', 'IfNotPresent', 'Never'" },
+        { "operator: {metricsPort: 70000}\n", "at '/operator/metricsPort'", "maximum" },
+        { "meshes:\n- ipv6Range: fd00::/48\n", "at '/meshes/0'", "missing property 'name'" },
+        { "meshes:\n- {name: Demo_1, ipv6Range: fd00::/48}\n", "at '/meshes/0/name'", "does not match pattern" },
+        { "meshes:\n- {name: x, ipv6range: fd00::/48}\n", "at '/meshes/0'", "additional properties 'ipv6range' not allowed" },
+        { "meshes:\n- {name: x, ipv6Range: fd00::/48, order: 4}\n", "at '/meshes/0/order'", "maximum: got 4, want 3" },
+        { "meshes:\n- {name: x, ipv6Range: fd00::/48, ipv4: {enabled: true}}\n", "at '/meshes/0/ipv4'", "missing property 'range'" },
+        { "meshes:\n- {name: x, ipv6Range: fd00::/48, babel: {helloInterval: 4 seconds}}\n", "at '/meshes/0/babel/helloInterval'", "does not match pattern" },
+        { "policy: {spec: {destroyShare: 1.5}}\n", "at '/policy/spec/destroyShare'", "maximum: got 1.5, want 1" },
+        { "policy: {spec: {destroyShare: -0.1}}\n", "at '/policy/spec/destroyShare'", "minimum: got -0.1, want 0" },
+        { "policy: {spec: {maxDrain: forever}}\n", "at '/policy/spec/maxDrain'", "does not match pattern" },
+    };
+
     /// <summary>The Prometheus Operator's kinds are not installed in the test API server: rendered, not applied.</summary>
     private static readonly string[] MonitoringOn = ["--set", "serviceMonitor.enabled=true,serviceMonitor.labels.release=prometheus,prometheusRule.enabled=true"];
 
@@ -64,6 +83,38 @@ public sealed class HelmChartTests(ApiServer server)
         (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "--set", "operator.leaderElection=false"], Bound);
         Assert.True(code != 0, output);
         Assert.Contains("several replicas need leader election", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(WrongValues))]
+    public async Task HelmTemplate_RefusesAWrongValue_NamingTheField(string values, string field, string reason)
+    {
+        var helm = await HelmAsync();
+        var (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "-f", WriteValues(values)], Bound);
+        Assert.True(code != 0, output);
+        Assert.Contains("values don't meet the specifications of the schema", output, StringComparison.Ordinal);
+        Assert.Contains($"{field}: ", output, StringComparison.Ordinal);
+        Assert.Contains(reason, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HelmLint_RefusesAWrongValue_NamingTheField()
+    {
+        var helm = await HelmAsync();
+        var (code, output) = await ProcessRunner.RunAsync(helm, ["lint", "--strict", Chart, "--set", "operator.replicas=two"], Bound);
+        Assert.True(code != 0, output);
+        Assert.Contains("at '/operator/replicas': got string, want integer", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValuesSchema_PolicySpec_HasTheFieldsOfTheRandomizationPolicyCrd()
+    {
+        // policy.spec is written as it is into the RandomizationPolicy: the schema must know every field of the CRD, and no other.
+        var crd = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(Path.Combine(Chart, "crds", "randomizationpolicies.re6st.io.yaml")));
+        var crdFields = crd.Spec.Versions.Single().Schema.OpenAPIV3Schema.Properties["spec"].Properties.Keys;
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(Chart, "values.schema.json")))!;
+        var schemaFields = schema["definitions"]!["policySpec"]!["properties"]!.AsObject().Select(p => p.Key);
+        Assert.Equal(crdFields.Order(StringComparer.Ordinal), schemaFields.Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -146,7 +197,12 @@ public sealed class HelmChartTests(ApiServer server)
         }
 
         var helm = await HelmAsync();
-        var (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "--set", "tracing.otlpEndpoint=http://c:4317,tracing.otlpProtocol=udp"], Bound);
+        string[] udp = ["template", "re6st", Chart, "--set", "tracing.otlpEndpoint=http://c:4317,tracing.otlpProtocol=udp"];
+        var (code, output) = await ProcessRunner.RunAsync(helm, udp, Bound);
+        Assert.True(code != 0, output);
+        Assert.Contains("at '/tracing/otlpProtocol': value must be one of 'grpc', 'http/protobuf'", output, StringComparison.Ordinal);
+        // Without the schema (--skip-schema-validation) the template refuses it still.
+        (code, output) = await ProcessRunner.RunAsync(helm, [.. udp, "--skip-schema-validation"], Bound);
         Assert.True(code != 0, output);
         Assert.Contains("tracing.otlpProtocol: \"udp\" is neither grpc nor http/protobuf", output, StringComparison.Ordinal);
     }

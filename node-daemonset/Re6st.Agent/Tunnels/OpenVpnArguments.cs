@@ -47,10 +47,14 @@ public static partial class OpenVpnArguments
             // IPv6 48, so 1420 leaves 1492 on the wire.
             "--tun-mtu", spec.Mtu.ToString(CultureInfo.InvariantCulture),
 
-            // UDP over the IPv6 underlay, bound to every address; --multihome answers from the
-            // address the peer sent to, --float follows a peer whose address changes (packets are
-            // authenticated, as WireGuard's roaming is).
-            "--proto", "udp6", "--lport", spec.ListenPort.ToString(CultureInfo.InvariantCulture), "--multihome", "--float",
+            // UDP over the underlay, bound to every address; --multihome answers from the address
+            // the peer sent to, --float follows a peer whose address changes (packets are
+            // authenticated, as WireGuard's roaming is). An end that waits listens on IPv6, which
+            // also takes IPv4 peers (as mapped addresses); an end that dials an IPv4 peer needs
+            // an IPv4 socket: openvpn resolves --remote in the family --proto names, and with
+            // udp6 an IPv4 address fails ("Address family for hostname not supported").
+            "--proto", spec.PeerEndpoint is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } ? "udp4" : "udp6",
+            "--lport", spec.ListenPort.ToString(CultureInfo.InvariantCulture), "--multihome", "--float",
         ];
 
         // Without an endpoint this end waits to be reached: in p2p mode either end may send first,

@@ -112,7 +112,7 @@ public sealed class LabCluster : IAsyncDisposable
             .. Api.Pids.Select(pid => LabProcess.Of("kube-apiserver/etcd", pid)),
             .. _operator is { HasExited: false } op ? [LabProcess.Of("operator", op.Id)] : Array.Empty<LabProcess>(),
             .. Prometheus is { } p ? [LabProcess.Of("prometheus", p.ProcessId)] : Array.Empty<LabProcess>(),
-            .. _nodes.Select(n => n.Agent),
+            .. _nodes.Select(n => n.Agent).OfType<LabProcess>(),
         ],
     };
 

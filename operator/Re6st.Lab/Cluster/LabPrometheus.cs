@@ -32,7 +32,11 @@ public sealed class LabPrometheus : IAsyncDisposable
     public Uri Address => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>A scrape target: host:port with the labels its series get.</summary>
-    public sealed record Target(string Job, int Port, IReadOnlyDictionary<string, string> Labels);
+    public sealed record Target(string Job, int Port, IReadOnlyDictionary<string, string> Labels)
+    {
+        /// <summary>Where this machine reaches it (a real node's address on the lab's switch, or loopback).</summary>
+        public string Host { get; init; } = "127.0.0.1";
+    }
 
     /// <param name="rules">Rule files to load (the project's alerts).</param>
     public static async Task<LabPrometheus> StartAsync(string directory, int port, IReadOnlyList<Target> targets, IReadOnlyList<string> rules, CancellationToken cancellationToken)
@@ -154,7 +158,7 @@ public sealed class LabPrometheus : IAsyncDisposable
             foreach (var target in job)
             {
                 // JSON is YAML: labels are written as a JSON object, quoted as they must be.
-                text.AppendLine(CultureInfo.InvariantCulture, $"      - targets: [\"127.0.0.1:{target.Port}\"]\n        labels: {JsonSerializer.Serialize(target.Labels)}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"      - targets: [\"{target.Host}:{target.Port}\"]\n        labels: {JsonSerializer.Serialize(target.Labels)}");
             }
         }
 

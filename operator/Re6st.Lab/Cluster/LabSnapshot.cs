@@ -50,7 +50,7 @@ public sealed record LabSnapshot(LabState State, string MeshLine, IReadOnlyList<
             MetricsText? metrics = null;
             try
             {
-                metrics = await MetricsText.ScrapeAsync(http, new Uri($"http://127.0.0.1:{node.MetricsPort}/metrics"), cancellationToken);
+                metrics = await MetricsText.ScrapeAsync(http, new Uri($"http://{node.MetricsHost}:{node.MetricsPort}/metrics"), cancellationToken);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
@@ -114,7 +114,9 @@ public sealed record LabSnapshot(LabState State, string MeshLine, IReadOnlyList<
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Prometheus  http://127.0.0.1:{State.PrometheusPort}/  (alerts: /alerts; try sum by (reason) (increase(re6st_arrows_destroyed_total[5m])))");
         text.AppendLine(CultureInfo.InvariantCulture, $"kubectl     {Path.GetRelativePath(repository, Path.Combine(repository, ".tools", "kubectl"))} --kubeconfig {Path.Combine(directory, "kubeconfig")} get meshes,meshnodes");
-        text.AppendLine(CultureInfo.InvariantCulture, $"logs        {Path.Combine(directory, "logs")}/ (operator.log, agent-<host>.log)");
+        text.AppendLine(State.Kind == LabKind.RealNodes
+            ? $"pods        {Path.GetRelativePath(repository, Path.Combine(repository, ".tools", "kubectl"))} --kubeconfig {Path.Combine(directory, "kubeconfig")} get pods -A -o wide (logs: kubectl -n re6st-system logs <pod>)"
+            : $"logs        {Path.Combine(directory, "logs")}/ (operator.log, agent-<host>.log)");
         return text.ToString();
     }
 

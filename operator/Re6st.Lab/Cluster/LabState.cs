@@ -24,6 +24,8 @@ public sealed record LabState
 
     public LabPhase Phase { get; init; }
 
+    public LabKind Kind { get; init; } = LabKind.Processes;
+
     /// <summary>Why the lab failed to come up (phase failed).</summary>
     public string? Error { get; init; }
 
@@ -87,8 +89,22 @@ public enum LabPhase
     Stopping,
 }
 
-/// <summary>A host of the lab: its namespace, the Node it is registered as, and its agent.</summary>
-public sealed record LabNode(string Name, string Namespace, string Region, string UnderlayInterface, int MetricsPort, LabProcess Agent);
+/// <summary>
+/// A host of the lab: its namespace, the Node it is registered as, and its agent (a process of the
+/// lab's in the processes mode; null on real nodes, where the agent is a pod).
+/// </summary>
+public sealed record LabNode(string Name, string Namespace, string Region, string UnderlayInterface, int MetricsPort, LabProcess? Agent)
+{
+    /// <summary>Where this machine reaches the agent's metrics (a real node's address on the lab's switch).</summary>
+    public string MetricsHost { get; init; } = "127.0.0.1";
+}
+
+/// <summary>What runs the hosts: real Kubernetes nodes with re6st installed by helm, or agents as the lab's processes.</summary>
+public enum LabKind
+{
+    RealNodes,
+    Processes,
+}
 
 /// <summary>A process by pid and start time: together they name one process, even after pid reuse.</summary>
 public sealed record LabProcess(string What, int Pid, string StartTime)

@@ -114,6 +114,55 @@ public sealed class RealCluster : IAsyncDisposable
             : throw new InvalidOperationException($"node {n.Host.Name} has no MeshNode in mesh {Mesh}"))];
     }
 
+    /// <summary>
+    /// What re6st left on the nodes: its interfaces (arrows and their tombstones), babeld,
+    /// wireguard-go or OpenVPN processes, its nft table, Babel's routes, and addresses of the mesh's
+    /// ranges. Empty once re6st is gone from a cluster.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> LeftoversAsync(CancellationToken cancellationToken)
+    {
+        var left = new List<string>();
+        foreach (var node in _nodes)
+        {
+            var name = node.Host.Name;
+            var links = (await Lab.IpAsync(node.Host, "-o", "link", "show")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split(':')[1].Trim().Split('@')[0])
+                .Where(l => l.StartsWith("re6", StringComparison.Ordinal) || l.StartsWith("zre6", StringComparison.Ordinal));
+            left.AddRange(links.Select(l => $"{name}: interface {l}"));
+            var pids = (await Command.RunAsync("ip", ["netns", "pids", node.Host.Namespace], check: false)).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var pid in pids)
+            {
+                var comm = File.Exists($"/proc/{pid}/comm") ? (await File.ReadAllTextAsync($"/proc/{pid}/comm", cancellationToken)).Trim() : "";
+                if (comm is "babeld" or "wireguard-go" or "openvpn" or "re6st-agent")
+                {
+                    left.Add($"{name}: process {comm} ({pid})");
+                }
+            }
+
+            if ((await Lab.InAsync(node.Host, "nft", "list", "tables")).Output.Contains("re6st", StringComparison.Ordinal))
+            {
+                left.Add($"{name}: nft table re6st");
+            }
+
+            foreach (var family in new[] { "-6", "-4" })
+            {
+                var routes = (await Lab.IpAsync(node.Host, family, "route", "show", "proto", "babel")).Output.Trim();
+                if (routes.Length > 0)
+                {
+                    left.Add($"{name}: babel routes {routes.Replace('\n', ';')}");
+                }
+            }
+
+            var addresses = (await Lab.IpAsync(node.Host, "-o", "address", "show", "dev", "lo")).Output;
+            if (addresses.Contains("fd5e:6e7:", StringComparison.Ordinal) || addresses.Contains("inet 10.42.", StringComparison.Ordinal))
+            {
+                left.Add($"{name}: mesh address on lo");
+            }
+        }
+
+        return left;
+    }
+
     /// <summary>The re6st pods of the release (the operator's and the agents').</summary>
     public async Task<IReadOnlyList<V1Pod>> PodsAsync(string component, CancellationToken cancellationToken) =>
         [.. (await Admin.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: $"app.kubernetes.io/instance={Release},app.kubernetes.io/component={component}", cancellationToken: cancellationToken)).Items];
@@ -283,7 +332,8 @@ public sealed class RealCluster : IAsyncDisposable
         }
     }
 
-    private async Task WaitPodsRunningAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Waits until one agent pod per node and an operator pod are Running.</summary>
+    public async Task WaitPodsRunningAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         var said = "";
@@ -315,7 +365,8 @@ public sealed class RealCluster : IAsyncDisposable
         }
     }
 
-    private async Task WaitAllPairsPingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Waits until every pair of hosts pings over the mesh.</summary>
+    public async Task WaitAllPairsPingAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         var pairs = _nodes.Count * (_nodes.Count - 1);
@@ -327,9 +378,12 @@ public sealed class RealCluster : IAsyncDisposable
             {
                 failing = await LabCluster.UnreachablePairsAsync(await MeshHostsAsync(cancellationToken));
             }
-            catch (InvalidOperationException e)
+            catch (InvalidOperationException e) when (DateTime.UtcNow < deadline)
             {
-                failing = [e.Message];
+                // A MeshNode is not there yet: nothing to ping at.
+                _progress($"waiting: {e.Message}");
+                await Task.Delay(1000, cancellationToken);
+                continue;
             }
 
             if (failing.Count == 0)

@@ -114,7 +114,7 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             {
                 var node = state.Nodes.Single(n => n.Name == name);
                 await Command.RunAsync("ip", ["-n", node.Namespace, "link", "del", node.UnderlayInterface]);
-                await Command.RunAsync("kill", ["-KILL", node.Agent.Pid.ToString(CultureInfo.InvariantCulture)]);
+                await Command.RunAsync("kill", ["-KILL", node.Agent!.Pid.ToString(CultureInfo.InvariantCulture)]);
             }
 
             var lostAt = Stopwatch.StartNew();

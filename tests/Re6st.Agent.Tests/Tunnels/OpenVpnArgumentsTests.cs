@@ -27,6 +27,18 @@ public sealed class OpenVpnArgumentsTests
             OpenVpnArguments.IsTlsServer("AA:" + new string('A', 62), new string('b', 64)));
 
     [Fact]
+    public void For_AnIpv4Peer_DialsFromAnIpv4Socket_AndAWaitingEndListensOnIpv6()
+    {
+        var peer = new string('2', 64);
+        var dialing = OpenVpnArguments.For(Spec(peer, new IPEndPoint(IPAddress.Parse("192.0.2.7"), 1195)), Identity('1'), Files);
+        var waiting = OpenVpnArguments.For(Spec(peer, null), Identity('1'), Files);
+
+        Assert.Equal(["--proto", "udp4", "--lport", "1194"], After(dialing, "--proto", 4));
+        Assert.Equal(["--remote", "192.0.2.7", "1195"], After(dialing, "--remote", 3));
+        Assert.Equal(["--proto", "udp6", "--lport", "1194"], After(waiting, "--proto", 4));
+    }
+
+    [Fact]
     public void IsTlsServer_OwnFingerprint_Throws() =>
         Assert.Throws<ArgumentException>(() => OpenVpnArguments.IsTlsServer(new string('a', 64), new string('A', 64)));
 
