@@ -25,7 +25,7 @@ public static class BenchCommand
           --order K    the Mesh's order, 1 to 3 (default 2)
           --json FILE  also write the JSON to FILE
 
-        """ + LabBench.Usage;
+        """ + LabBench.Usage + ClusterBench.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -34,9 +34,14 @@ public static class BenchCommand
             return await LabBench.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "cluster")
+        {
+            return await ClusterBench.RunAsync(args[1..]);
+        }
+
         if (args.Length == 0 || args[0] != "operator")
         {
-            throw new UsageException(args.Length == 0 ? "name a benchmark: operator or lab" : $"unknown benchmark '{args[0]}'");
+            throw new UsageException(args.Length == 0 ? "name a benchmark: operator, lab or cluster" : $"unknown benchmark '{args[0]}'");
         }
 
         var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--json" }, new HashSet<string> { "--help" });

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Re6st.Lab;
 using Re6st.Lab.Cluster;
+using Re6st.Lab.Kube;
 using Re6st.Lab.Netns;
 
 namespace Re6st.Cli;
@@ -18,21 +19,30 @@ namespace Re6st.Cli;
 public static class LabCommand
 {
     public const string Usage = """
-        usage: re6st lab up [--nodes N] [--order K] [--seed S] [--dir DIR]
-               re6st lab status [--watch] [--dir DIR]
+        usage: re6st lab up [--nodes N] [--order K] [--processes] [--seed S] [--dir DIR]
+               re6st lab status [--watch | --json] [--dir DIR]
                re6st lab down [--dir DIR]
 
-          up      a real kube-apiserver + etcd, the operator, N hosts (network namespaces) registered
-                  as Nodes in 3 regions with an agent each, config/samples/ applied, and Prometheus;
-                  returns once the Mesh is Ready and every pair of hosts pings over it (needs root)
+          up      a real Kubernetes cluster on this machine: a control plane (etcd, kube-apiserver,
+                  controller-manager, scheduler) and N real nodes (containerd, kubelet, kube-proxy,
+                  each in network namespaces of its own) in 3 regions; the operator's and the
+                  agent's images built here; re6st installed with helm install of helm/re6st, so
+                  the operator and every agent run as pods; and Prometheus. Returns once every
+                  pair of hosts pings over the mesh (needs root)
           status  arrows per host, churn by reason, drains, routing-table sizes, who opened arrows
-                  to whom; --watch redraws it every 2 seconds
-          down    removes every namespace, link and process the lab made (also after a crash)
+                  to whom; --watch redraws it every 2 seconds; --json prints nodes, readyNodes,
+                  agentPods, agentPodsRunning, operatorPodsRunning, pairs and reachablePairs (every
+                  pair of hosts pinged over the mesh as it runs) for scripts
+          down    removes every namespace, cgroup, link, process and file the lab made (also after
+                  a crash)
 
-          --nodes N  hosts, 2 to 26 (default 12)
-          --order K  the Mesh's order, 1 to 3 (default 2: two sub-meshes joined by bridges)
-          --seed S   seed of the agents' arrow draws (default: fresh at each start)
-          --dir DIR  the lab's folder: kubeconfig, logs, state (default .lab in the checkout)
+          --nodes N      hosts, 2 to 26 (default 4; 12 with --processes)
+          --order K      the Mesh's order, 1 to 3 (default 1 on real nodes; 2 with --processes: two
+                         sub-meshes joined by bridges)
+          --processes    the lighter lab: no kubelet or container; a kube-apiserver, the operator and
+                         each host's agent run as processes of the lab (config/samples/ applied)
+          --seed S       seed of the agents' arrow draws (--processes only; default: fresh at each start)
+          --dir DIR      the lab's folder: kubeconfig, logs, state (default .lab in the checkout)
         """;
 
     private const string Progress = "==> ";
@@ -45,34 +55,45 @@ public static class LabCommand
             throw new UsageException("name a lab command: up, status or down");
         }
 
-        var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--seed", "--dir", "--repository" }, new HashSet<string> { "--watch", "--help" });
+        var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--seed", "--dir", "--repository" }, new HashSet<string> { "--watch", "--json", "--processes", "--help" });
         if (a.Has("--help"))
         {
             Console.WriteLine(Usage);
             return 0;
         }
 
+        var processes = a.Has("--processes");
         var repository = a.Text("--repository") ?? CrdsCommand.RepositoryRoot();
         var directory = Path.GetFullPath(a.Text("--dir") ?? Path.Combine(repository, ".lab"));
         var options = new LabClusterOptions
         {
             Repository = repository,
             Directory = directory,
-            Nodes = a.Number("--nodes", 12, 2, 26),
-            Order = a.Number("--order", 2, 1, 3),
+            Nodes = a.Number("--nodes", processes ? 12 : 4, 2, 26),
+            Order = a.Number("--order", processes ? 2 : 1, 1, 3),
             Seed = a.Has("--seed") ? a.Seed("--seed", 0) : null,
         };
+        if (options.Seed is not null && !processes)
+        {
+            throw new UsageException("--seed: only with --processes (the agents in pods draw with a fresh seed)");
+        }
+
+        if (a.Has("--watch") && a.Has("--json"))
+        {
+            throw new UsageException("--watch and --json: one or the other");
+        }
+
         return args[0] switch
         {
-            "up" => await UpAsync(options),
-            "serve" => await ServeAsync(options),
-            "status" => await StatusAsync(options, a.Has("--watch")),
+            "up" => await UpAsync(options, processes),
+            "serve" => await ServeAsync(options, processes),
+            "status" => await StatusAsync(options, a.Has("--watch"), a.Has("--json")),
             "down" => await DownAsync(options.Directory) ? 0 : 1,
             _ => throw new UsageException($"unknown lab command '{args[0]}'"),
         };
     }
 
-    private static async Task<int> UpAsync(LabClusterOptions options)
+    private static async Task<int> UpAsync(LabClusterOptions options, bool processes)
     {
         if (!Environment.IsPrivilegedProcess)
         {
@@ -92,7 +113,7 @@ public static class LabCommand
             await DownAsync(options.Directory);
         }
 
-        Console.WriteLine("checking what this machine needs (Debian packages, kube-apiserver, kubectl)");
+        Console.WriteLine("checking what this machine needs (Debian packages, the Kubernetes programs, kubectl, helm)");
         foreach (var script in new[] { "packages.sh", "kube-binaries.sh", "kube-tools.sh" })
         {
             if (await RunVisibleAsync("bash", [Path.Combine(options.Repository, "tests", "tools", script)]) != 0)
@@ -121,9 +142,10 @@ public static class LabCommand
             Path.Combine(bin, "re6st.dll"), "lab", "serve", "--dir", options.Directory, "--repository", options.Repository,
             "--nodes", options.Nodes.ToString(CultureInfo.InvariantCulture), "--order", options.Order.ToString(CultureInfo.InvariantCulture),
             .. options.Seed is { } seed ? ["--seed", seed.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
+            .. processes ? ["--processes"] : Array.Empty<string>(),
         ];
         ProcessRunner.StartDetached("dotnet", serve, log);
-        Console.WriteLine($"starting the lab: {options.Nodes} hosts, order {options.Order} (details in {log})");
+        Console.WriteLine($"starting the lab: {options.Nodes} {(processes ? "hosts with the agent as a process" : "real Kubernetes nodes")}, order {options.Order} (details in {log})");
 
         using var interrupted = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -198,10 +220,10 @@ public static class LabCommand
     }
 
     /// <summary>The lab's own process: brings the lab up, keeps it until SIGTERM (or SIGINT), then removes it.</summary>
-    private static async Task<int> ServeAsync(LabClusterOptions options)
+    private static async Task<int> ServeAsync(LabClusterOptions options, bool processes)
     {
         var self = LabProcess.Of("lab", Environment.ProcessId);
-        new LabState { Lab = self, Phase = LabPhase.Starting }.Write(options.Directory);
+        new LabState { Lab = self, Phase = LabPhase.Starting, Kind = processes ? LabKind.Processes : LabKind.RealNodes }.Write(options.Directory);
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
@@ -211,10 +233,28 @@ public static class LabCommand
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        LabCluster cluster;
+        IAsyncDisposable lab;
+        Func<LabPhase, LabState> state;
         try
         {
-            cluster = await LabCluster.StartAsync(options, line => Console.WriteLine(Progress + line), Console.WriteLine, stop.Token);
+            void Say(string line) => Console.WriteLine(Progress + line);
+            if (processes)
+            {
+                var cluster = await LabCluster.StartAsync(options, Say, Console.WriteLine, stop.Token);
+                (lab, state) = (cluster, phase => cluster.State(self, phase));
+            }
+            else
+            {
+                var real = await RealCluster.StartAsync(
+                    new RealClusterOptions { Repository = options.Repository, Nodes = options.Nodes, Order = options.Order, PrometheusPort = LabCluster.PortOr(9090) },
+                    Say,
+                    Console.WriteLine,
+                    stop.Token);
+                var kubeconfig = Path.Combine(options.Directory, "kubeconfig");
+                File.Copy(real.Kubeconfig, kubeconfig, overwrite: true);
+                File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                (lab, state) = (real, phase => real.State(self, phase, kubeconfig));
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -223,7 +263,7 @@ public static class LabCommand
             return 1;
         }
 
-        cluster.State(self, LabPhase.Ready).Write(options.Directory);
+        state(LabPhase.Ready).Write(options.Directory);
         Console.WriteLine(Progress + "ready");
         try
         {
@@ -234,11 +274,11 @@ public static class LabCommand
             // Told to stop.
         }
 
-        cluster.State(self, LabPhase.Stopping).Write(options.Directory);
-        Console.WriteLine(Progress + "stopping: agents, operator, Prometheus, API server, namespaces");
+        state(LabPhase.Stopping).Write(options.Directory);
+        Console.WriteLine(Progress + (processes ? "stopping: agents, operator, Prometheus, API server, namespaces" : "stopping: nodes (their pods with them), Prometheus, control plane, namespaces"));
         try
         {
-            await cluster.DisposeAsync();
+            await lab.DisposeAsync();
         }
         catch (AggregateException e)
         {
@@ -252,7 +292,7 @@ public static class LabCommand
         return 0;
     }
 
-    private static async Task<int> StatusAsync(LabClusterOptions options, bool watch)
+    private static async Task<int> StatusAsync(LabClusterOptions options, bool watch, bool json)
     {
         var state = LabState.Read(options.Directory);
         if (state is null)
@@ -271,6 +311,12 @@ public static class LabCommand
         {
             Console.Error.WriteLine($"the lab is {state.Phase.ToString().ToLowerInvariant()}; progress in {Path.Combine(options.Directory, "lab.log")}");
             return 1;
+        }
+
+        if (json)
+        {
+            Console.WriteLine((await LabStatus.ReadAsync(state, CancellationToken.None)).ToJson());
+            return 0;
         }
 
         using var interrupted = new CancellationTokenSource();
@@ -320,7 +366,9 @@ public static class LabCommand
         }
         else if (state.Lab.IsAlive)
         {
-            Say("stopping the lab (agents first, then the operator, Prometheus, the API server and the namespaces)");
+            Say(state.Kind == LabKind.RealNodes
+                ? "stopping the lab (each node with its pods, then Prometheus, the control plane and the namespaces)"
+                : "stopping the lab (agents first, then the operator, Prometheus, the API server and the namespaces)");
             await Command.RunAsync("kill", ["-TERM", state.Lab.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
             while (state.Lab.IsAlive && DateTime.UtcNow < deadline)
@@ -380,7 +428,9 @@ public static class LabCommand
             return false;
         }
 
-        Say(state is null ? "nothing left" : $"lab removed; its logs stay in {Path.Combine(directory, "logs")}");
+        Say(state is null ? "nothing left"
+            : state.Kind == LabKind.RealNodes ? $"lab removed; its progress log stays in {Path.Combine(directory, "lab.log")}"
+            : $"lab removed; its logs stay in {Path.Combine(directory, "logs")}");
         return true;
     }
 

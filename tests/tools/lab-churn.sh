@@ -4,7 +4,7 @@
 #
 #   sudo tests/tools/lab-churn.sh [--minutes 4] [--seed 7] [--dir /tmp/re6st-churn]
 #
-# It brings up `./re6st lab up --nodes 10 --order 2` in DIR, starts `ip -ts monitor route` in every
+# It brings up `./re6st lab up --processes --nodes 10 --order 2` in DIR, starts `ip -ts monitor route` in every
 # host and pings between 5 pairs (20 a second, timestamped), applies the sample policy with a 10 s
 # period (and the lab's 3 arrows per host) through kubectl, waits MINUTES, then prints the loss and
 # every outage of 3 pings or more, and runs `./re6st lab down`. The logs stay in DIR/churn/
@@ -32,7 +32,7 @@ finish() {
 }
 trap finish EXIT
 
-./re6st lab up --dir "$dir" --nodes 10 --order 2 --seed "$seed"
+./re6st lab up --processes --dir "$dir" --nodes 10 --order 2 --seed "$seed"
 kubectl=(.tools/kubectl --kubeconfig "$dir/kubeconfig")
 rm -rf "$out"; mkdir -p "$out"
 run=$(sed -n 's/.*"runId": *"\([^"]*\)".*/\1/p' "$dir/state.json")

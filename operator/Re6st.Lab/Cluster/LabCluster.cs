@@ -359,7 +359,7 @@ public sealed class LabCluster : IAsyncDisposable
     }
 
     /// <summary><paramref name="preferred"/> when nothing listens there, else any free port.</summary>
-    private static int PortOr(int preferred)
+    public static int PortOr(int preferred)
     {
         try
         {

@@ -26,6 +26,9 @@ public sealed record RealClusterOptions
     /// <summary>The native re6st-agent the build published (it goes into the agent's image).</summary>
     public string AgentProgram { get; init; } = Path.Combine(AppContext.BaseDirectory, "agent", "re6st-agent");
 
+    /// <summary>Where a Prometheus scraping every agent listens on this machine (none when null).</summary>
+    public int? PrometheusPort { get; init; }
+
     public string Kubectl => Path.Combine(Repository, ".tools", "kubectl");
 
     public string Helm => Path.Combine(Repository, ".tools", "helm");
@@ -48,9 +51,14 @@ public sealed class RealCluster : IAsyncDisposable
     /// <summary>Lab setting: 1 s hellos let a mesh of namespaces converge within seconds.</summary>
     public const string HelloInterval = "1s";
 
+    /// <summary>The chart's agent.metricsPort: the first mesh's agents serve metrics there, on each node's address.</summary>
+    public const int AgentMetricsPort = 9652;
+
     private readonly RealClusterOptions _options;
     private readonly Action<string> _progress;
     private readonly List<KubeNode> _nodes = [];
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly Dictionary<string, double> _timeline = new(StringComparer.Ordinal);
     private int _disposed;
 
     private RealCluster(RealClusterOptions options, NetnsLab lab, Action<string> progress)
@@ -72,6 +80,81 @@ public sealed class RealCluster : IAsyncDisposable
 
     /// <summary>The Mesh the chart made ("demo", the chart's default).</summary>
     public string Mesh { get; private set; } = "";
+
+    public LabPrometheus? Prometheus { get; private set; }
+
+    /// <summary>
+    /// Seconds from the start to each step: imagesBuilt, controlPlaneAnswers, nodesReady,
+    /// podsRunning (every agent pod and the operator's), allPairsPing.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Timeline => _timeline;
+
+    /// <summary>
+    /// Resident memory (MiB, from /proc/PID/status) of each node's processes by kind (kubelet,
+    /// containerd, kube-proxy, shims with their pause containers, the agent pod's programs, the
+    /// operator pod's), and of the control plane's by program.
+    /// </summary>
+    public async Task<(IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Nodes, IReadOnlyDictionary<string, double> ControlPlane)> FootprintAsync()
+    {
+        static string Kind(string comm) => comm switch
+        {
+            "kubelet" or "containerd" or "kube-proxy" => comm,
+            "containerd-shim" or "containerd-shim-runc-v2" or "pause" => "shims",
+            "re6st-agent" or "babeld" or "wireguard-go" or "openvpn" => "agentPod",
+            "re6st-operator" => "operatorPod",
+            _ => "other",
+        };
+
+        var nodes = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
+        foreach (var node in _nodes)
+        {
+            nodes[node.Host.Name] = await ResidentByAsync(LabCgroups.ProcessesOf(node.Cgroup), Kind);
+        }
+
+        var controlPlane = (await Command.RunAsync("ip", ["netns", "pids", ControlPlane.Host.Namespace], check: false)).Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList();
+        return (nodes, await ResidentByAsync(controlPlane, comm => comm));
+    }
+
+    private static async Task<IReadOnlyDictionary<string, double>> ResidentByAsync(IEnumerable<int> pids, Func<string, string> kind)
+    {
+        var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var pid in pids)
+        {
+            try
+            {
+                var comm = (await File.ReadAllTextAsync($"/proc/{pid}/comm")).Trim();
+                var rss = (await File.ReadAllLinesAsync($"/proc/{pid}/status")).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+                if (rss is not null)
+                {
+                    var kib = double.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                    sums[kind(comm)] = sums.GetValueOrDefault(kind(comm)) + Math.Round(kib / 1024, 1);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Exited meanwhile.
+            }
+        }
+
+        return sums;
+    }
+
+    /// <summary>What <c>lab status</c> and <c>lab down</c> need to find it all again (its processes die with its namespaces and cgroups).</summary>
+    public LabState State(LabProcess labProcess, LabPhase phase, string kubeconfig) => new()
+    {
+        Lab = labProcess,
+        Phase = phase,
+        Kind = LabKind.RealNodes,
+        RunId = Lab.RunId,
+        Mesh = Mesh,
+        Order = _options.Order,
+        Kubeconfig = kubeconfig,
+        ApiServerPort = KubeControlPlane.Port,
+        PrometheusPort = Prometheus?.Port ?? 0,
+        Nodes = [.. _nodes.Select((n, i) => new LabNode(n.Host.Name, n.Host.Namespace, LabCluster.Regions[i % LabCluster.Regions.Count], "", AgentMetricsPort, null) { MetricsHost = n.Address.ToString() })],
+        Processes = Prometheus is { } p ? [LabProcess.Of("prometheus", p.ProcessId)] : [],
+    };
 
     /// <summary>Brings up the control plane and the nodes (Ready), then installs re6st with helm and waits until every pair of hosts pings over the mesh.</summary>
     public static async Task<RealCluster> StartAsync(RealClusterOptions options, Action<string> progress, Action<string> log, CancellationToken cancellationToken)
@@ -187,6 +270,11 @@ public sealed class RealCluster : IAsyncDisposable
             }
         }
 
+        if (Prometheus is not null)
+        {
+            await Prometheus.DisposeAsync();
+        }
+
         if (ControlPlane is not null)
         {
             await ControlPlane.DisposeAsync();
@@ -250,6 +338,7 @@ public sealed class RealCluster : IAsyncDisposable
         {
             var cp = await OnSwitchAsync("cp", Address(1));
             ControlPlane = await KubeControlPlane.StartAsync(cp, Address(1), binaries, Path.Combine(lab.DiskDirectory, "control-plane"), cancellationToken);
+            Mark("controlPlaneAnswers");
         }
         catch
         {
@@ -259,6 +348,7 @@ public sealed class RealCluster : IAsyncDisposable
         }
 
         var built = await images;
+        Mark("imagesBuilt");
         var names = Enumerable.Range(0, _options.Nodes).Select(i => ((char)('a' + i)).ToString()).ToList();
         _progress($"starting {names.Count} nodes (containerd, kubelet, kube-proxy), in regions {string.Join(", ", LabCluster.Regions.Take(names.Count))}");
         for (var i = 0; i < names.Count; i++)
@@ -269,14 +359,32 @@ public sealed class RealCluster : IAsyncDisposable
         }
 
         await WaitNodesReadyAsync(TimeSpan.FromMinutes(2), cancellationToken);
+        Mark("nodesReady");
 
         var values = await WriteLabValuesAsync(cancellationToken);
         _progress($"helm install {Release} helm/re6st --namespace {Namespace} --create-namespace -f {values}");
         await HelmAsync(["install", Release, Path.Combine(_options.Repository, "helm", "re6st"), "--namespace", Namespace, "--create-namespace", "-f", values], cancellationToken);
         Mesh = "demo";
         await WaitPodsRunningAsync(TimeSpan.FromMinutes(3), cancellationToken);
+        Mark("podsRunning");
         await WaitAllPairsPingAsync(TimeSpan.FromMinutes(3), cancellationToken);
+        Mark("allPairsPing");
+
+        if (_options.PrometheusPort is { } port)
+        {
+            // The agents' metrics, at each node's address; the operator's pod address is not
+            // routed from this machine, so the operator is not scraped here.
+            _progress($"starting Prometheus at http://127.0.0.1:{port}/ (scrapes every agent, with config/prometheus/rules.yml)");
+            Prometheus = await LabPrometheus.StartAsync(
+                Path.Combine(Lab.DiskDirectory, "prometheus"),
+                port,
+                [.. _nodes.Select((n, i) => new LabPrometheus.Target("re6st-agent", AgentMetricsPort, new Dictionary<string, string> { ["region"] = LabCluster.Regions[i % LabCluster.Regions.Count] }) { Host = n.Address.ToString() })],
+                [Path.Combine(_options.Repository, "config", "prometheus", "rules.yml")],
+                cancellationToken);
+        }
     }
+
+    private void Mark(string step) => _timeline[step] = Math.Round(_clock.Elapsed.TotalSeconds, 1);
 
     /// <summary>The chart's values with the lab's settings (short hellos, few arrows, one operator replica), written next to the lab.</summary>
     private async Task<string> WriteLabValuesAsync(CancellationToken cancellationToken)

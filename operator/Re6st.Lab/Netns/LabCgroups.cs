@@ -108,6 +108,10 @@ public static class LabCgroups
         return errors;
     }
 
+    /// <summary>Every process under cgroup <paramref name="name"/>, its children's included.</summary>
+    public static IReadOnlyList<int> ProcessesOf(string name) =>
+        [.. Hierarchies().SelectMany(h => Processes(Path.Combine(h, name))).Distinct()];
+
     private static IEnumerable<string> Hierarchies() =>
         Directory.Exists(Root)
             ? Directory.GetDirectories(Root).Where(h => File.Exists(Path.Combine(h, "cgroup.procs")))

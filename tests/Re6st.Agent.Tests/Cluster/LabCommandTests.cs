@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace Re6st.Agent.Tests.Cluster;
 
 /// <summary>
-/// The README's main command end to end: <c>re6st lab up</c> (10 hosts, order 2) as a user runs it,
+/// The lighter lab end to end: <c>re6st lab up --processes</c> (10 hosts, order 2) as a user runs it,
 /// then a policy change through kubectl, accelerated churn under continuous pings (at most 0.1 % lost), two hosts lost,
 /// a deleted MeshNode, and <c>re6st lab down</c>, checked to leave nothing behind. Counters are read
 /// from the lab's own Prometheus. Its loss figure is a measurement of the system, so it runs alone,
@@ -37,7 +37,7 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         var passed = false;
         try
         {
-            var up = await CliAsync(["lab", "up", "--dir", directory, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--order", "2", "--seed", "7"], TimeSpan.FromMinutes(15));
+            var up = await CliAsync(["lab", "up", "--processes", "--dir", directory, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--order", "2", "--seed", "7"], TimeSpan.FromMinutes(15));
             Assert.True(up.Code == 0, $"lab up failed:\n{up.Output}\n{Tail(Path.Combine(directory, "lab.log"), 60)}");
             Assert.Contains("all 90 pairs ping", up.Output, StringComparison.Ordinal);
             state = LabState.Read(directory);
