@@ -59,6 +59,12 @@ public static class AgentProgram
         ArgumentNullException.ThrowIfNull(line);
         ArgumentNullException.ThrowIfNull(log);
         var options = line.Agent;
+        if (HostRequirements.Missing(HostRequirements.Read(["ip", "nft", "babeld", "pkill", "wg"]), options.Technologies) is { Count: > 0 } missing)
+        {
+            log($"re6st-agent: this host lacks what the agent needs:\n  - {string.Join("\n  - ", missing)}");
+            return 3;
+        }
+
         using var tracer = TraceExport.Start(line.Traces, "re6st-agent", options.Node, AgentTracing.SourceName);
         await using var sources = new SourceScope();
         IMembershipSource source;

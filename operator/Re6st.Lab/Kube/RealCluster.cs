@@ -351,11 +351,36 @@ public sealed class RealCluster : IAsyncDisposable
         Mark("imagesBuilt");
         var names = Enumerable.Range(0, _options.Nodes).Select(i => ((char)('a' + i)).ToString()).ToList();
         _progress($"starting {names.Count} nodes (containerd, kubelet, kube-proxy), in regions {string.Join(", ", LabCluster.Regions.Take(names.Count))}");
+        var hosts = new List<LabHost>();
         for (var i = 0; i < names.Count; i++)
         {
-            var host = await OnSwitchAsync(names[i], Address(10 + i));
-            var labels = new Dictionary<string, string> { [LabCluster.RegionLabel] = LabCluster.Regions[i % LabCluster.Regions.Count], [LabCluster.MeshLabel] = "enabled" };
-            _nodes.Add(await KubeNode.StartAsync(lab, host, Address(10 + i), labels, ControlPlane, binaries, built, cancellationToken));
+            hosts.Add(await OnSwitchAsync(names[i], Address(10 + i)));
+        }
+
+        // A few nodes at a time: importing the images into each containerd is the long part, and
+        // the machine's cores and disk are shared.
+        using var turns = new SemaphoreSlim(3);
+        var starting = hosts.Select(async (host, i) =>
+        {
+            await turns.WaitAsync(cancellationToken);
+            try
+            {
+                var labels = new Dictionary<string, string> { [LabCluster.RegionLabel] = LabCluster.Regions[i % LabCluster.Regions.Count], [LabCluster.MeshLabel] = "enabled" };
+                return await KubeNode.StartAsync(lab, host, Address(10 + i), labels, ControlPlane, binaries, built, cancellationToken);
+            }
+            finally
+            {
+                turns.Release();
+            }
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        finally
+        {
+            // The nodes that did start are stopped with the lab, whatever happened to the others.
+            _nodes.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
         }
 
         await WaitNodesReadyAsync(TimeSpan.FromMinutes(2), cancellationToken);

@@ -69,6 +69,28 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
         Assert.DoesNotContain(await cluster.PodsAsync("agent", None), p => p.Metadata.Uid == victim.Metadata.Uid);
 
+        // A wrong setting: an unprivileged agent cannot have babeld set its sysctls. Its pod's status
+        // says what it lacks, then setting it right brings the mesh back.
+        Say("helm upgrade --set agent.privileged=false");
+        await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set", "agent.privileged=false"], None);
+        var told = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        string? message = null;
+        while (message is null && DateTime.UtcNow < told)
+        {
+            await Task.Delay(1000);
+            message = (await cluster.PodsAsync("agent", None))
+                .SelectMany(p => p.Status?.ContainerStatuses ?? [])
+                .Select(c => c.LastState?.Terminated?.Message ?? c.State?.Terminated?.Message)
+                .FirstOrDefault(m => m?.Contains("lacks what the agent needs", StringComparison.Ordinal) == true);
+        }
+
+        Say($"the unprivileged agent's termination message: {message}");
+        Assert.NotNull(message);
+        Assert.Contains("/proc/sys", message, StringComparison.Ordinal);
+        await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set", "agent.privileged=true"], None);
+        await cluster.KubectlAsync(["-n", RealCluster.Namespace, "rollout", "status", "daemonset/re6st-agent-demo", "--timeout", "300s"], None);
+        await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
+
         // helm uninstall leaves nothing of re6st on the hosts; the CRDs stay, as the release's notes say.
         var notes = await cluster.HelmAsync(["get", "notes", RealCluster.Release, "--namespace", RealCluster.Namespace], None);
         Assert.Contains("keeps the CRDs", notes, StringComparison.Ordinal);
