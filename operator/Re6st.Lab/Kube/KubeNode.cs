@@ -130,6 +130,21 @@ public sealed class KubeNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops (SIGSTOP) or resumes (SIGCONT) the node's kubelet: a hung kubelet, whose node turns
+    /// NotReady while its containers keep running.
+    /// </summary>
+    public async Task FreezeKubeletAsync(bool frozen)
+    {
+        var kubelets = LabCgroups.ProcessesOf(Cgroup).Where(pid => File.Exists($"/proc/{pid}/comm") && File.ReadAllText($"/proc/{pid}/comm").Trim() == "kubelet").ToList();
+        if (kubelets.Count != 1)
+        {
+            throw new InvalidOperationException($"node {Host.Name}: {kubelets.Count} kubelet processes");
+        }
+
+        await Command.RunAsync("kill", [frozen ? "-STOP" : "-CONT", kubelets[0].ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+    }
+
     public override string ToString() => $"node {Host.Name} ({Address})";
 
     private async Task WaitForFileAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)

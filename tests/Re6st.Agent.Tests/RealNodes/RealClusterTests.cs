@@ -1,3 +1,4 @@
+using k8s;
 using Re6st.Lab.Kube;
 using Re6st.Lab.Netns;
 using Re6st.Operator.Tests.Fixtures;
@@ -89,6 +90,32 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.Contains("/proc/sys", message, StringComparison.Ordinal);
         await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set", "agent.privileged=true"], None);
         await cluster.KubectlAsync(["-n", RealCluster.Namespace, "rollout", "status", "daemonset/re6st-agent-demo", "--timeout", "300s"], None);
+        await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
+
+        // A node whose kubelet hangs turns NotReady; the mesh keeps routing among the others (and
+        // through it: its agent's pod still runs).
+        var hung = cluster.Nodes.Single(n => n.Host.Name == "d");
+        Say("kubelet of d stopped (SIGSTOP)");
+        await hung.FreezeKubeletAsync(true);
+        try
+        {
+            var notReady = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            bool Ready(k8s.Models.V1Node n) => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+            while (Ready(await cluster.Admin.CoreV1.ReadNodeAsync("d")) && DateTime.UtcNow < notReady)
+            {
+                await Task.Delay(2000);
+            }
+
+            Assert.False(Ready(await cluster.Admin.CoreV1.ReadNodeAsync("d")), "node d still Ready 120 s after its kubelet stopped");
+            Say("node d is NotReady");
+            var others = (await cluster.MeshHostsAsync(None)).Where(h => h.Name != "d").ToList();
+            Assert.Empty(await Re6st.Lab.Cluster.LabCluster.UnreachablePairsAsync(others));
+        }
+        finally
+        {
+            await hung.FreezeKubeletAsync(false);
+        }
+
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
 
         // helm uninstall leaves nothing of re6st on the hosts; the CRDs stay, as the release's notes say.
