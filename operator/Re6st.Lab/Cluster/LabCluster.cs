@@ -335,15 +335,46 @@ public sealed class LabCluster : IAsyncDisposable
             await Task.Delay(1000, cancellationToken);
         }
 
-        var pairs = _hosts.Count * (_hosts.Count - 1);
-        _progress($"Mesh {Mesh} is Ready; waiting until all {pairs} pairs of hosts ping over the mesh");
-        IReadOnlyList<string> failing;
+        _progress($"Mesh {Mesh} is Ready; waiting until all {_hosts.Count * (_hosts.Count - 1)} pairs of hosts ping over the mesh");
+        await WaitUntilEveryPairPingsAsync(_ => Task.FromResult<IReadOnlyList<LabHost>>([.. _hosts.Values]), _hosts.Count, deadline, timeout, _progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Pings every ordered pair of <paramref name="hosts"/> (read again at each round: their prefixes
+    /// may come late) each second until all answer; says how many do when it changes.
+    /// </summary>
+    /// <param name="hosts">The hosts with their mesh prefixes; throws <see cref="InvalidOperationException"/> when they are not known yet.</param>
+    public static async Task WaitUntilEveryPairPingsAsync(
+        Func<CancellationToken, Task<IReadOnlyList<LabHost>>> hosts, int count, DateTime deadline, TimeSpan timeout, Action<string> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        ArgumentNullException.ThrowIfNull(progress);
+        var pairs = count * (count - 1);
         var said = -1;
-        while ((failing = await UnreachablePairsAsync([.. _hosts.Values])).Count > 0)
+        while (true)
         {
+            IReadOnlyList<string> failing;
+            try
+            {
+                failing = await UnreachablePairsAsync(await hosts(cancellationToken));
+            }
+            catch (InvalidOperationException e) when (DateTime.UtcNow < deadline)
+            {
+                // Not every host has its prefixes yet: nothing to ping at.
+                progress($"waiting: {e.Message}");
+                await Task.Delay(1000, cancellationToken);
+                continue;
+            }
+
+            if (failing.Count == 0)
+            {
+                progress($"all {pairs} pairs of hosts ping over the mesh");
+                return;
+            }
+
             if (failing.Count != said)
             {
-                _progress($"{pairs - failing.Count} of {pairs} pairs ping");
+                progress($"{pairs - failing.Count} of {pairs} pairs ping over the mesh");
                 said = failing.Count;
             }
 
@@ -354,8 +385,6 @@ public sealed class LabCluster : IAsyncDisposable
 
             await Task.Delay(1000, cancellationToken);
         }
-
-        _progress($"all {pairs} pairs ping");
     }
 
     /// <summary><paramref name="preferred"/> when nothing listens there, else any free port.</summary>

@@ -499,46 +499,8 @@ public sealed class RealCluster : IAsyncDisposable
     }
 
     /// <summary>Waits until every pair of hosts pings over the mesh.</summary>
-    public async Task WaitAllPairsPingAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var pairs = _nodes.Count * (_nodes.Count - 1);
-        var said = -1;
-        while (true)
-        {
-            IReadOnlyList<string> failing;
-            try
-            {
-                failing = await LabCluster.UnreachablePairsAsync(await MeshHostsAsync(cancellationToken));
-            }
-            catch (InvalidOperationException e) when (DateTime.UtcNow < deadline)
-            {
-                // A MeshNode is not there yet: nothing to ping at.
-                _progress($"waiting: {e.Message}");
-                await Task.Delay(1000, cancellationToken);
-                continue;
-            }
-
-            if (failing.Count == 0)
-            {
-                _progress($"all {pairs} pairs of hosts ping over the mesh");
-                return;
-            }
-
-            if (failing.Count != said)
-            {
-                _progress($"{pairs - failing.Count} of {pairs} pairs ping over the mesh");
-                said = failing.Count;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not every pair pings within {timeout.TotalSeconds:F0} s; failing: {string.Join(", ", failing.Take(20))}");
-            }
-
-            await Task.Delay(1000, cancellationToken);
-        }
-    }
+    public Task WaitAllPairsPingAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        LabCluster.WaitUntilEveryPairPingsAsync(MeshHostsAsync, _nodes.Count, DateTime.UtcNow + timeout, timeout, _progress, cancellationToken);
 
     private async Task<string> ToolsAsync(CancellationToken cancellationToken)
     {

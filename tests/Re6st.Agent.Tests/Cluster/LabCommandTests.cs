@@ -39,7 +39,7 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         {
             var up = await CliAsync(["lab", "up", "--processes", "--dir", directory, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--order", "2", "--seed", "7"], TimeSpan.FromMinutes(15));
             Assert.True(up.Code == 0, $"lab up failed:\n{up.Output}\n{Tail(Path.Combine(directory, "lab.log"), 60)}");
-            Assert.Contains("all 90 pairs ping", up.Output, StringComparison.Ordinal);
+            Assert.Contains("all 90 pairs of hosts ping over the mesh", up.Output, StringComparison.Ordinal);
             state = LabState.Read(directory);
             Assert.NotNull(state);
             Assert.Equal(LabPhase.Ready, state.Phase);
