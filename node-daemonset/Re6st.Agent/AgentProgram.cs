@@ -59,7 +59,7 @@ public static class AgentProgram
         ArgumentNullException.ThrowIfNull(line);
         ArgumentNullException.ThrowIfNull(log);
         var options = line.Agent;
-        if (HostRequirements.Missing(HostRequirements.Read(["ip", "nft", "babeld", "pkill", "wg"]), options.Technologies) is { Count: > 0 } missing)
+        if (HostRequirements.Missing(HostRequirements.Read(options.Technologies), options.Technologies) is { Count: > 0 } missing)
         {
             log($"re6st-agent: this host lacks what the agent needs:\n  - {string.Join("\n  - ", missing)}");
             return 3;

@@ -60,13 +60,7 @@ public sealed class LocalApiServer : IAsyncDisposable
     public async Task StartAsync()
     {
         System.IO.Directory.CreateDirectory(_dir);
-        var (code, output) = await ProcessRunner.RunAsync("bash", [Path.Combine(_repository, "tests", "tools", "kube-binaries.sh")], TimeSpan.FromMinutes(20));
-        if (code != 0)
-        {
-            throw new InvalidOperationException("kube-apiserver is not available: " + output);
-        }
-
-        var bin = output.Trim().Split('\n')[^1].Trim();
+        var bin = await KubeTools.ProgramsAsync(_repository);
         var etcdClient = FreePort();
         var etcdPeer = FreePort();
         Port = FreePort();

@@ -35,16 +35,22 @@ public static class HostRequirements
             missing.Add("a writable /proc/sys (babeld sets IP forwarding and rp_filter at every start and exits if it cannot): run the agent privileged (the chart's agent.privileged=true)");
         }
 
-        // WireGuard is every host's technology: wg configures it, in the kernel or in wireguard-go
-        // (the agent picks). OpenVPN is not required: a host without openvpn drops it at start.
-        string[] programs = ["ip", "nft", "babeld", "pkill", .. (technologies & TunnelTechnology.WireGuard) != 0 ? new[] { "wg" } : []];
-        missing.AddRange(programs.Where(p => !facts.Programs.Contains(p)).Select(p => $"the program '{p}' on PATH (the agent's image installs it)"));
+        missing.AddRange(Programs(technologies).Where(p => !facts.Programs.Contains(p)).Select(p => $"the program '{p}' on PATH (the agent's image installs it)"));
         return missing;
     }
 
-    /// <summary>Reads the facts of this process's host.</summary>
-    public static Facts Read(IEnumerable<string> programs)
+    /// <summary>
+    /// The programs every host runs. WireGuard is every host's technology: wg configures it, in the
+    /// kernel or in wireguard-go (the agent picks). OpenVPN is not required: a host without openvpn
+    /// drops it at start.
+    /// </summary>
+    public static IReadOnlyList<string> Programs(TunnelTechnology technologies) =>
+        ["ip", "nft", "babeld", "pkill", .. (technologies & TunnelTechnology.WireGuard) != 0 ? new[] { "wg" } : []];
+
+    /// <summary>Reads the facts of this process's host, for the programs <paramref name="technologies"/> need.</summary>
+    public static Facts Read(TunnelTechnology technologies)
     {
+        var programs = Programs(technologies);
         // CapEff is a hexadecimal mask; CAP_NET_ADMIN is bit 12.
         var capabilities = File.ReadAllLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
         var netAdmin = capabilities is not null

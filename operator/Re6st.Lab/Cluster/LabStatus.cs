@@ -31,17 +31,14 @@ public sealed record LabStatus(
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    /// <summary>The namespace the real-node lab installs re6st in.</summary>
-    public const string Namespace = "re6st-system";
-
     public static async Task<LabStatus> ReadAsync(LabState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
         var nodes = (await client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken)).Items;
-        var ready = nodes.Count(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+        var ready = nodes.Count(Kube.KubeNode.IsReady);
         var pods = state.Kind == LabKind.RealNodes
-            ? (await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: cancellationToken)).Items
+            ? (await client.CoreV1.ListNamespacedPodAsync(Kube.RealCluster.Namespace, cancellationToken: cancellationToken)).Items
             : [];
         string? Component(k8s.Models.V1Pod p) => p.Metadata.Labels?.TryGetValue("app.kubernetes.io/component", out var c) == true ? c : null;
         var agents = pods.Where(p => Component(p) == "agent").ToList();

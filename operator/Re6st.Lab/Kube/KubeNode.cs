@@ -147,6 +147,10 @@ public sealed class KubeNode : IAsyncDisposable
 
     public override string ToString() => $"node {Host.Name} ({Address})";
 
+    /// <summary>Whether a Node's Ready condition is True.</summary>
+    public static bool IsReady(k8s.Models.V1Node node) =>
+        node?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
     private async Task WaitForFileAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;

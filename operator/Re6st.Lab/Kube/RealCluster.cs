@@ -298,7 +298,9 @@ public sealed class RealCluster : IAsyncDisposable
     private async Task UpAsync(CancellationToken cancellationToken)
     {
         _progress("preparing the Kubernetes programs (the first run builds them from Debian's source package: about 12 minutes)");
-        var binaries = await ToolsAsync(cancellationToken);
+        var binaries = await KubeTools.ProgramsAsync(_options.Repository);
+        await KubeTools.ClientsAsync(_options.Repository);
+        cancellationToken.ThrowIfCancellationRequested();
         var subnet = await FreeSubnetAsync();
         IPAddress Address(int host) => IPAddress.Parse($"172.31.{subnet}.{host}");
 
@@ -447,7 +449,7 @@ public sealed class RealCluster : IAsyncDisposable
         while (true)
         {
             var nodes = (await Admin.CoreV1.ListNodeAsync(cancellationToken: cancellationToken)).Items;
-            var ready = nodes.Count(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+            var ready = nodes.Count(KubeNode.IsReady);
             if (ready == _nodes.Count)
             {
                 _progress($"{ready} nodes Ready");
@@ -502,35 +504,20 @@ public sealed class RealCluster : IAsyncDisposable
     public Task WaitAllPairsPingAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         LabCluster.WaitUntilEveryPairPingsAsync(MeshHostsAsync, _nodes.Count, DateTime.UtcNow + timeout, timeout, _progress, cancellationToken);
 
-    private async Task<string> ToolsAsync(CancellationToken cancellationToken)
-    {
-        var (code, output) = await ProcessRunner.RunAsync("bash", [Path.Combine(_options.Repository, "tests", "tools", "kube-binaries.sh")], TimeSpan.FromMinutes(40));
-        if (code != 0)
-        {
-            throw new InvalidOperationException("the Kubernetes programs are not available: " + output);
-        }
-
-        var (toolsCode, toolsOutput) = await ProcessRunner.RunAsync("bash", [Path.Combine(_options.Repository, "tests", "tools", "kube-tools.sh")], TimeSpan.FromMinutes(10));
-        if (toolsCode != 0)
-        {
-            throw new InvalidOperationException("kubectl and helm are not available: " + toolsOutput);
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        return output.Trim().Split('\n')[^1].Trim();
-    }
-
     /// <summary>A /24 of 172.31.0.0/16 that no route of this machine covers yet.</summary>
     private static async Task<int> FreeSubnetAsync()
     {
         var routes = (await Command.RunAsync("ip", ["-4", "route", "show", "table", "all"])).Output;
-        var start = Random.Shared.Next(256);
-        for (var i = 0; i < 256; i++)
+        if (!routes.Contains("172.31.0.0/16", StringComparison.Ordinal))
         {
-            var candidate = (start + i) % 256;
-            if (!routes.Contains($"172.31.{candidate}.", StringComparison.Ordinal) && !routes.Contains("172.31.0.0/16", StringComparison.Ordinal))
+            var start = Random.Shared.Next(256);
+            for (var i = 0; i < 256; i++)
             {
-                return candidate;
+                var candidate = (start + i) % 256;
+                if (!routes.Contains($"172.31.{candidate}.", StringComparison.Ordinal))
+                {
+                    return candidate;
+                }
             }
         }
 

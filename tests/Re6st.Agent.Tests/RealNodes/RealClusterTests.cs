@@ -100,13 +100,12 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         try
         {
             var notReady = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            bool Ready(k8s.Models.V1Node n) => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
-            while (Ready(await cluster.Admin.CoreV1.ReadNodeAsync("d")) && DateTime.UtcNow < notReady)
+            while (KubeNode.IsReady(await cluster.Admin.CoreV1.ReadNodeAsync("d")) && DateTime.UtcNow < notReady)
             {
                 await Task.Delay(2000);
             }
 
-            Assert.False(Ready(await cluster.Admin.CoreV1.ReadNodeAsync("d")), "node d still Ready 120 s after its kubelet stopped");
+            Assert.False(KubeNode.IsReady(await cluster.Admin.CoreV1.ReadNodeAsync("d")), "node d still Ready 120 s after its kubelet stopped");
             Say("node d is NotReady");
             var others = (await cluster.MeshHostsAsync(None)).Where(h => h.Name != "d").ToList();
             Assert.Empty(await Re6st.Lab.Cluster.LabCluster.UnreachablePairsAsync(others));
