@@ -18,6 +18,7 @@ public sealed record AgentCommandLine
                            (--kubeconfig FILE | --in-cluster | --membership-dir DIR --babel-key-file FILE)
                            [--state-dir DIR] [--netns NAME] [--metrics HOST:PORT] [--interface-prefix P]
                            [--technologies wireguard,openvpn] [--pool-size N] [--seed N] [--traces URL|off]
+                           [--on-stop auto|hand-over|clean]
           --node          this host's name (default: $NODE_NAME)
           --underlay      the address peers reach this host at (default: $HOST_IP)
           --mesh          the mesh this agent serves (default: $RE6ST_MESH, else "default")
@@ -25,6 +26,10 @@ public sealed record AgentCommandLine
           --netns         run the host's network commands in this network namespace (the lab)
           --seed          seed of this host's arrow draws, mixed with its name (default: fresh at each start)
           --traces        the OTLP collector spans go to (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else off)
+          --on-stop       on SIGTERM: clean (remove every tunnel, route and announcement), hand-over (leave
+                          them to the agent's next run, its peers standing in meanwhile), or auto (default):
+                          hand over while the DaemonSet $RE6ST_DAEMONSET in $POD_NAMESPACE and this host's
+                          MeshNode remain, clean when either is gone (helm uninstall, host left the mesh)
         """;
 
     public required AgentOptions Agent { get; init; }
@@ -47,13 +52,18 @@ public sealed record AgentCommandLine
 
     public TraceTarget Traces { get; init; } = TraceTarget.Off;
 
+    public StopMode OnStop { get; init; } = StopMode.Auto;
+
+    /// <summary>The DaemonSet that runs this agent and its namespace ($RE6ST_DAEMONSET, $POD_NAMESPACE), for <see cref="StopMode.Auto"/>.</summary>
+    public (string Namespace, string Name)? DaemonSet { get; init; }
+
     public static AgentCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
-        string[] valued = ["--node", "--underlay", "--mesh", "--kubeconfig", "--membership-dir", "--babel-key-file", "--state-dir", "--netns", "--metrics", "--interface-prefix", "--technologies", "--pool-size", "--seed", "--traces"];
+        string[] valued = ["--node", "--underlay", "--mesh", "--kubeconfig", "--membership-dir", "--babel-key-file", "--state-dir", "--netns", "--metrics", "--interface-prefix", "--technologies", "--pool-size", "--seed", "--traces", "--on-stop"];
         string[] switches = ["--in-cluster"];
         for (var i = 0; i < args.Count; i++)
         {
@@ -128,6 +138,14 @@ public sealed record AgentCommandLine
             Seed = Value("--seed") is { } seed ? (ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : throw new FormatException($"--seed: '{seed}' is not a whole number from 0 to {ulong.MaxValue}")) : null,
             Metrics = Value("--metrics", "RE6ST_METRICS") is { } metrics ? MetricsEndpoint.ParseAddress(metrics) : ("+", 9652),
             Traces = TraceTarget.Parse(Value("--traces"), environment),
+            OnStop = Value("--on-stop") switch
+            {
+                null or "auto" => StopMode.Auto,
+                "hand-over" => StopMode.HandOver,
+                "clean" => StopMode.Clean,
+                var other => throw new FormatException($"--on-stop: '{other}' is not one of auto, hand-over, clean"),
+            },
+            DaemonSet = environment("POD_NAMESPACE") is { Length: > 0 } ns && environment("RE6ST_DAEMONSET") is { Length: > 0 } ds ? (ns, ds) : null,
         };
     }
 
@@ -158,4 +176,12 @@ public sealed record AgentCommandLine
 
     // Replaced by the mesh's real key once the membership source has it.
     private static readonly BabelKey Placeholder = new("unset", "00");
+}
+
+/// <summary>What the agent does on SIGTERM (see <see cref="AgentCommandLine.Usage"/>).</summary>
+public enum StopMode
+{
+    Auto,
+    HandOver,
+    Clean,
 }

@@ -68,6 +68,7 @@ public static class AgentProgram
         using var tracer = TraceExport.Start(line.Traces, "re6st-agent", options.Node, AgentTracing.SourceName);
         await using var sources = new SourceScope();
         IMembershipSource source;
+        KubeApiClient? api = null;
         if (line.MembershipDirectory is { } directory)
         {
             source = new DirectoryMembershipSource(directory, options.Node);
@@ -76,7 +77,7 @@ public static class AgentProgram
         else
         {
             var connection = line.Kubeconfig is { } file ? KubeConnection.FromKubeconfig(file) : KubeConnection.InCluster();
-            var client = sources.Own(new KubeApiClient(connection));
+            var client = api = sources.Own(new KubeApiClient(connection));
             var cluster = MeshNodeMembershipSource.Start(client, options.Node, options.Mesh);
             sources.Own(cluster);
             source = cluster;
@@ -95,7 +96,15 @@ public static class AgentProgram
         var random = line.Seed is { } seed
             ? Xoshiro256StarStar.ForStream(seed, SeedMixer.Hash(options.Node))
             : Xoshiro256StarStar.ForStream(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), 0);
-        await using var agent = new HostAgent(options, source, new HostShell(line.Netns), TimeProvider.System, random, log);
+        var pod = PodEscape.Detect();
+        if (pod.InPod)
+        {
+            log(pod.Escape is { } escape
+                ? $"{options.Node}: in a pod: tunnel processes are kept outside it ({string.Join(", ", escape.Directories)}) so that they outlive it"
+                : $"{options.Node}: in a pod whose processes cannot leave it ({pod.Trapped}): userspace tunnels go with each restart");
+        }
+
+        await using var agent = new HostAgent(options, source, new HostShell(line.Netns) { Escape = pod.Escape, ProcessesOutliveAgent = pod.ProcessesOutliveAgent }, TimeProvider.System, random, log);
         await using var endpoint = line.Metrics is var (host, port) ? MetricsEndpoint.Start(agent.Metrics.Registry, host, port) : null;
         if (endpoint is not null)
         {
@@ -117,8 +126,79 @@ public static class AgentProgram
         {
         }
 
+        if (await HandsOverAsync(line, api, source, log).ConfigureAwait(false))
+        {
+            // Within the pod's grace period (30 s in the chart): the peers stand in within a few ticks.
+            using var handOver = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await agent.HandOverAsync(TimeSpan.FromSeconds(6), handOver.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or HostCommandException or IOException or HttpRequestException or KubeApiException)
+            {
+                log($"{options.Node}: the hand-over did not finish ({e.Message}); what is in place stays for the next run");
+            }
+        }
+
         log($"{options.Node}: stopping");
         return 0;
+    }
+
+    /// <summary>Whether to hand the host over to the agent's next run rather than clean it (<see cref="StopMode"/>).</summary>
+    private static async Task<bool> HandsOverAsync(AgentCommandLine line, KubeApiClient? api, IMembershipSource source, Action<string> log)
+    {
+        var node = line.Agent.Node;
+        switch (line.OnStop)
+        {
+            case StopMode.Clean:
+                return false;
+            case StopMode.HandOver:
+                return true;
+        }
+
+        if (api is null || line.DaemonSet is not var (ns, name))
+        {
+            return false;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            var daemonSet = await api.GetAsync($"/apis/apps/v1/namespaces/{ns}/daemonsets/{name}", KubeJsonContext.Default.MetadataObject, timeout.Token).ConfigureAwait(false);
+            if (daemonSet.Metadata.DeletionTimestamp is not null)
+            {
+                log($"{node}: DaemonSet {ns}/{name} is being deleted: a clean stop");
+                return false;
+            }
+
+            if (await source.ReadAsync(timeout.Token).ConfigureAwait(false) is null)
+            {
+                log($"{node}: this host's MeshNode is gone (it left the mesh): a clean stop");
+                return false;
+            }
+
+            log($"{node}: DaemonSet {ns}/{name} remains: handing the host over to the agent's next run");
+            return true;
+        }
+        catch (KubeApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            log($"{node}: DaemonSet {ns}/{name} is gone (uninstalled): a clean stop");
+            return false;
+        }
+        catch (KubeApiException e) when (e.Status is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+        {
+            // helm uninstall removes the agent's service account and role along with its DaemonSet,
+            // often before the pods get their SIGTERM.
+            log($"{node}: the agent may no longer read its DaemonSet ({(int)e.Status}: its service account or role is gone, uninstalled): a clean stop");
+            return false;
+        }
+        catch (Exception e) when (e is KubeApiException or HttpRequestException or OperationCanceledException or InvalidDataException)
+        {
+            // helm uninstall talks to the API server, so an agent that cannot reach it is not
+            // being uninstalled: its traffic matters more than a leftover its next run removes.
+            log($"{node}: cannot tell whether the agent is uninstalled ({e.Message}): handing the host over");
+            return true;
+        }
     }
 
     private static void Log(string line) =>

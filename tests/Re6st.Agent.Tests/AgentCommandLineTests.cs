@@ -34,6 +34,20 @@ public sealed class AgentCommandLineTests
     }
 
     [Fact]
+    public void OnStop_IsAutoByDefault_NamesItsDaemonSetFromThePod_AndRejectsOtherValues()
+    {
+        var pod = new Dictionary<string, string>(Pod) { ["POD_NAMESPACE"] = "re6st-system", ["RE6ST_DAEMONSET"] = "re6st-agent-demo" };
+        var line = AgentCommandLine.Parse(["--in-cluster"], pod.GetValueOrDefault);
+        Assert.Equal(StopMode.Auto, line.OnStop);
+        Assert.Equal(("re6st-system", "re6st-agent-demo"), line.DaemonSet);
+        Assert.Null(AgentCommandLine.Parse(["--in-cluster"], Pod.GetValueOrDefault).DaemonSet);
+        Assert.Equal(StopMode.HandOver, AgentCommandLine.Parse(["--in-cluster", "--on-stop", "hand-over"], Pod.GetValueOrDefault).OnStop);
+        Assert.Equal(StopMode.Clean, AgentCommandLine.Parse(["--in-cluster", "--on-stop", "clean"], Pod.GetValueOrDefault).OnStop);
+        var e = Assert.Throws<FormatException>(() => AgentCommandLine.Parse(["--in-cluster", "--on-stop", "later"], Pod.GetValueOrDefault));
+        Assert.Contains("--on-stop", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MetricsOff_DisablesTheEndpoint() =>
         Assert.Null(AgentCommandLine.Parse(["--in-cluster", "--metrics", "off"], Pod.GetValueOrDefault).Metrics);
 

@@ -13,6 +13,9 @@ public static class BabelConfigWriter
     // Linux IFNAMSIZ is 16 including the NUL.
     private const int MaxInterfaceNameLength = 15;
 
+    /// <summary>The metric of a stand-in announcement: more than a route of several hops over arrows (rxcost 96 each) would cost.</summary>
+    public const int StandInMetric = 1024;
+
     private static readonly TimeSpan MinHello = TimeSpan.FromMilliseconds(10);
 
     // babeld carries intervals in centiseconds in a 16-bit field.
@@ -93,6 +96,10 @@ public static class BabelConfigWriter
             }
         }
 
+        // A peer's prefixes this host stands in for while the peer's agent hands over (HandOver):
+        // routes the agent adds with their own protocol, announced with a metric above any real
+        // route's so that the peer's own announcement wins whenever it is heard.
+        Line(text, $"redistribute proto {Lifecycle.StandInRoutes.Protocol} metric {StandInMetric}");
         text.Append("redistribute local deny\n");
         text.Append("redistribute deny\n");
         return text.ToString();

@@ -24,6 +24,7 @@ public sealed class BabeldProcess : IAsyncDisposable
     private readonly Action<string> _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
+    private volatile bool _silent;
     private Task? _supervisor;
     private Process? _current;
     private int _restarts;
@@ -110,12 +111,23 @@ public sealed class BabeldProcess : IAsyncDisposable
     }
 
     /// <summary>Stops babeld (SIGTERM, then SIGKILL after the stop timeout) and the supervision; idempotent.</summary>
-    public async Task StopAsync()
+    public Task StopAsync() => StopAsync(silently: false);
+
+    /// <summary>
+    /// Stops babeld with SIGKILL: it retracts nothing, and the routes it installed stay in the
+    /// kernel. This is how an agent hands its host over to its next run (<see cref="Lifecycle.HandOver"/>):
+    /// peers keep the host's routes through their stand-ins, and the host keeps forwarding by the
+    /// routes it had until the next babeld replaces them.
+    /// </summary>
+    public Task AbandonAsync() => StopAsync(silently: true);
+
+    private async Task StopAsync(bool silently)
     {
         Task? supervisor;
         lock (_gate)
         {
             supervisor = _supervisor;
+            _silent |= silently;
             if (!_stop.IsCancellationRequested)
             {
                 _stop.Cancel();
@@ -219,7 +231,15 @@ public sealed class BabeldProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            await TerminateAsync(process).ConfigureAwait(false);
+            if (_silent)
+            {
+                KillNow(process);
+                _log($"babeld[{process.Id}]: killed, its routes left in place for the agent's next run");
+            }
+            else
+            {
+                await TerminateAsync(process).ConfigureAwait(false);
+            }
             lock (_gate)
             {
                 _current = null;

@@ -11,6 +11,12 @@ public sealed class HostShell(string? netns = null)
 {
     public string? Netns { get; } = netns;
 
+    /// <summary>Where processes that must outlive the agent's pod go (<see cref="PodEscape"/>); null outside a pod, or in one they cannot leave.</summary>
+    public PodEscape? Escape { get; init; }
+
+    /// <summary>Whether the long-running processes started with <c>outliveAgent</c> survive the agent: not in a pod, or in one they can leave.</summary>
+    public bool ProcessesOutliveAgent { get; init; } = true;
+
     public async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         using var process = Start(file, args, null, redirect: true);
@@ -50,8 +56,42 @@ public sealed class HostShell(string? netns = null)
             : throw new HostCommandException($"{Describe(file, list)} failed ({result.ExitCode}): {result.Error.Trim()}");
     }
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> (TERM, KILL) to the processes whose whole command line is
+    /// <paramref name="commandLine"/>, among those of this host's network namespace only: an agent
+    /// that shares its PID namespace with other hosts' (hostPID, several lab nodes on one machine)
+    /// must not touch their babeld or tunnels of the same name. Exit code 0: some matched.
+    /// </summary>
+    public Task<CommandResult> SignalAsync(string signal, string commandLine, CancellationToken cancellationToken = default) =>
+        RunAsync("sh", ["-c", $"exec pkill --ns $$ --nslist net -{signal} -x -f \"$0\"", commandLine], cancellationToken: cancellationToken);
+
+    /// <summary>Whether a process of this host's network namespace has <paramref name="commandLine"/> as its whole command line.</summary>
+    public async Task<bool> RunsAsync(string commandLine, CancellationToken cancellationToken = default) =>
+        (await RunAsync("sh", ["-c", "exec pgrep --ns $$ --nslist net -x -f \"$0\"", commandLine], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0;
+
     /// <summary>Starts a long-running process (e.g. wireguard-go in the foreground); the caller owns it.</summary>
-    public Process Start(string file, IEnumerable<string> args, IDictionary<string, string>? environment, bool redirect)
+    /// <param name="outliveAgent">A tunnel's process, which an agent in a pod moves out of it (<see cref="Escape"/>) so that its next run adopts it.</param>
+    public Process Start(string file, IEnumerable<string> args, IDictionary<string, string>? environment, bool redirect, bool outliveAgent = false)
+    {
+        var process = Launch(file, args, environment, redirect);
+        if (outliveAgent && Escape is { } escape)
+        {
+            try
+            {
+                escape.Keep(process.Id);
+            }
+            catch (HostCommandException)
+            {
+                process.Kill();
+                process.Dispose();
+                throw;
+            }
+        }
+
+        return process;
+    }
+
+    private Process Launch(string file, IEnumerable<string> args, IDictionary<string, string>? environment, bool redirect)
     {
         var info = new ProcessStartInfo(Netns is null ? file : "ip")
         {

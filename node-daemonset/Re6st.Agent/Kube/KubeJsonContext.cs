@@ -13,5 +13,6 @@ namespace Re6st.Agent.Kube;
 [JsonSerializable(typeof(ObjectList<SecretObject>))]
 [JsonSerializable(typeof(WatchEvent<SecretObject>))]
 [JsonSerializable(typeof(StatusPatch))]
+[JsonSerializable(typeof(MetadataObject))]
 [JsonSerializable(typeof(MeshNodeStatus))]
 internal sealed partial class KubeJsonContext : JsonSerializerContext;

@@ -26,6 +26,16 @@ public sealed class ObjectMeta
 
     [JsonPropertyName("annotations")]
     public Dictionary<string, string>? Annotations { get; set; }
+
+    [JsonPropertyName("deletionTimestamp")]
+    public string? DeletionTimestamp { get; set; }
+}
+
+/// <summary>Any object, of which the agent reads only the metadata (its DaemonSet: is it still there, or being deleted?).</summary>
+public sealed class MetadataObject
+{
+    [JsonPropertyName("metadata")]
+    public ObjectMeta Metadata { get; set; } = new();
 }
 
 /// <summary>A MeshNode as the agent reads it: the operator's spec and the hosts' status (the shared resource types).</summary>

@@ -93,21 +93,22 @@ public sealed partial class HostAgent
     /// <summary>
     /// After a restart: the tunnels the journal lists and that still run are adopted as they were
     /// (draining ones keep draining); any other arrow interface of this host is removed. A babeld
-    /// the previous run left is stopped: the new one reads the same configuration.
+    /// the previous run left (it crashed, and its babeld lived on) is killed without a retraction:
+    /// its routes stay for the new one to replace (<see cref="LeftRoutes"/>), which starts at once,
+    /// before the neighbours miss two hellos.
     /// </summary>
     private async Task AdoptAsync(string configPath, CancellationToken cancellationToken)
     {
         var stale = $"babeld -c {configPath}";
-        if ((await _shell.RunAsync("pkill", ["-TERM", "-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+        if ((await _shell.SignalAsync("KILL", stale, cancellationToken).ConfigureAwait(false)).ExitCode == 0)
         {
             var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
-            while ((await _shell.RunAsync("pgrep", ["-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false)).ExitCode == 0 && _time.GetUtcNow() < deadline)
+            while (await _shell.RunsAsync(stale, cancellationToken).ConfigureAwait(false) && _time.GetUtcNow() < deadline)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
             }
 
-            await _shell.RunAsync("pkill", ["-KILL", "-x", "-f", stale], cancellationToken: cancellationToken).ConfigureAwait(false);
-            _log($"{Node}: stopped the babeld a previous run left");
+            _log($"{Node}: stopped the babeld a previous run left, without a retraction");
         }
 
         var names = Enumerable.Range(0, _memberships.Length).SelectMany(_pool!.NamesOf).ToHashSet(StringComparer.Ordinal);

@@ -97,7 +97,10 @@ public sealed partial class HostAgent
     private async Task DestroyAsync(AgentView view, DateTimeOffset now, bool periodEnded, CancellationToken cancellationToken)
     {
         var members = view.Peers.Select(p => p.Node.Name).ToHashSet(StringComparer.Ordinal);
-        var mine = Arrows.Where(a => a.Initiated && (periodEnded || a.State == ArrowState.Draining)).ToList();
+
+        // Exception (HandOver): the arrows to a peer that hands over are held, neither drawn nor
+        // drained to their end, until its next run is back.
+        var mine = Arrows.Where(a => a.Initiated && (periodEnded || a.State == ArrowState.Draining) && !HandsOver(view, a.Peer, now)).ToList();
         foreach (var gone in mine.Where(a => !members.Contains(a.Peer)).ToList())
         {
             await RemoveAsync(gone, "peer-left", cancellationToken).ConfigureAwait(false);
@@ -161,7 +164,8 @@ public sealed partial class HostAgent
             var here = Arrows.Where(a => a.SubMesh == subMesh).ToList();
             var connected = here.Select(a => set.IndexOf(a.Peer)).Where(i => i > 0).Distinct().ToArray();
             var outgoing = here.Count(a => a.Initiated && a.State == ArrowState.Active);
-            var backedOff = peers.Select((p, i) => _backoff.IsBackedOff(p.Node.Name, now) ? i + 1 : 0).Where(i => i > 0).ToArray();
+            // A peer that hands over cannot accept an arrow before its next run: left out of the draw like a backed-off one.
+            var backedOff = peers.Select((p, i) => _backoff.IsBackedOff(p.Node.Name, now) || HandOver.IsHandingOver(p.Status, now) ? i + 1 : 0).Where(i => i > 0).ToArray();
             foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random, backedOff))
             {
                 var peer = peers[choice.Peer - 1];
@@ -278,7 +282,7 @@ public sealed partial class HostAgent
         _wake.Release();
     }
 
-    private async Task RemoveDeadAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task RemoveDeadAsync(AgentView view, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var babel = Babel;
         var failed = new HashSet<string>(StringComparer.Ordinal);
@@ -287,8 +291,9 @@ public sealed partial class HostAgent
             // Trust no node: a tunnel that carries packets but whose far end never speaks Babel with
             // the mesh's key (a member without the key, a broken babeld) is an arrow in name only.
             // Draining arrows are left out (their Babel is dropped on purpose), and so is the
-            // settling time after babeld (re)starts.
-            var unauthenticated = arrow.Condemned is null && arrow.State == ArrowState.Active && babel.Connected
+            // settling time after babeld (re)starts, and a peer that hands over (its babeld is
+            // silent on purpose, see HandOver).
+            var unauthenticated = arrow.Condemned is null && arrow.State == ArrowState.Active && babel.Connected && !HandsOver(view, arrow.Peer, now)
                 && now - arrow.Created > _options.AuthenticationGrace && now - _babeldStartedAt > _options.AuthenticationGrace
                 && !babel.NeighboursOn(arrow.Interface).Any(n => n.Reach != 0);
             if (arrow.Condemned is null && !unauthenticated)

@@ -123,6 +123,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_options.StateDirectory);
+        MarkReady(false);
         _tunnels = await HostTunnels.CreateAsync(_shell, Node, _options.StateDirectory, _options.Technologies, _log, cancellationToken).ConfigureAwait(false);
         _tombstones = new InterfaceTombstones(_shell, () => _babeld?.Freeze() ?? NotFrozen.Instance, _time, _options.StateDirectory, _log);
         _drain = new BabelDrain(_shell);
@@ -139,7 +140,10 @@ public sealed partial class HostAgent : IAsyncDisposable
         _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
         WriteConfig(ConfigText(_view));
         _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
+        _standIns = new StandInRoutes(_shell, _time);
+        _leftRoutes = new LeftRoutes(_shell);
         await AdoptAsync(ConfigPath, cancellationToken).ConfigureAwait(false);
+        await TakeOverAsync(cancellationToken).ConfigureAwait(false);
         StartBabeld("agent-start");
         _control = new BabelControlClient(SocketPath, _time, _log);
         _control.Start();
@@ -201,7 +205,8 @@ public sealed partial class HostAgent : IAsyncDisposable
         try
         {
             await PhaseAsync("replan", () => ReplanAsync(view, cancellationToken)).ConfigureAwait(false);
-            await PhaseAsync("dead", () => RemoveDeadAsync(now, cancellationToken)).ConfigureAwait(false);
+            await PhaseAsync("dead", () => RemoveDeadAsync(view, now, cancellationToken)).ConfigureAwait(false);
+            await PhaseAsync("hand-over", () => HandOverPhaseAsync(view, now, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("tombstones", () => SweepTombstonesAsync(view, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("accept", () => AcceptAsync(view, now, cancellationToken)).ConfigureAwait(false);
             await PhaseAsync("destroy", () => DestroyAsync(view, now, periodEnded, cancellationToken)).ConfigureAwait(false);
@@ -345,7 +350,11 @@ public sealed partial class HostAgent : IAsyncDisposable
             OpenVpnFingerprint = _tunnels.OpenVpnFingerprint,
             Technologies = _tunnels.Available,
             Routes = babel.Connected ? babel.InstalledRouteCount : null,
+            HandOverUntil = _handOverUntil,
+            StandingIn = [.. _standingIn],
         };
+        Metrics.ObserveHandOver(_standingIn.Count, _handOverUntil is not null);
+        MarkReady(!_handedOver && _handOverUntil is null && _keptRoutes == 0 && babel.Connected);
         return _source.PublishAsync(status, cancellationToken);
     }
 
@@ -401,7 +410,12 @@ public sealed partial class HostAgent : IAsyncDisposable
         return IPAddress.Parse($"fe80::{(h >> 48) & 0xffff:x}:{(h >> 32) & 0xffff:x}:{slot.Membership + 1:x}:{slot.Index + 1:x}");
     }
 
-    /// <summary>Clean shutdown: babeld stops, every arrow interface and the drain table go.</summary>
+    /// <summary>
+    /// Clean shutdown: babeld stops, every arrow interface, stand-in, kept route, announcement and
+    /// the drain table go. After <see cref="HandOverAsync"/>, only this process's own parts go
+    /// (probes, babeld's control connection, tombstones, stand-ins); the host's tunnels, routes,
+    /// announcements and drain table stay for the next run.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         // Each step on its own: one that fails must not leave the others' processes and interfaces behind.
@@ -409,16 +423,37 @@ public sealed partial class HostAgent : IAsyncDisposable
         await CleanAsync("babeld control", () => _control?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await CleanAsync("babeld", () => _babeld?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await CleanAsync("tombstones", async () => await (_tombstones?.RemoveAllAsync(CancellationToken.None) ?? Task.FromResult<IReadOnlyList<string>>([])).ConfigureAwait(false)).ConfigureAwait(false);
+        await CleanAsync("readiness", () =>
+        {
+            MarkReady(false);
+            return ValueTask.CompletedTask;
+        }).ConfigureAwait(false);
         await CleanAsync("tunnels", async () =>
         {
             if (_tunnels is not null)
             {
-                await _tunnels.RemoveAllAsync(CancellationToken.None).ConfigureAwait(false);
+                if (!_handedOver)
+                {
+                    await _tunnels.RemoveAllAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
                 await _tunnels.DisposeAsync().ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
-        await CleanAsync("drain table", async () => await (_drain?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
-        await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        if (!_handedOver)
+        {
+            await CleanAsync("stand-ins", async () => await (_standIns?.RemoveAllAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+            await CleanAsync("kept routes", async () => await (_leftRoutes?.RemoveAsync(CancellationToken.None) ?? Task.FromResult(0)).ConfigureAwait(false)).ConfigureAwait(false);
+            await CleanAsync("drain table", async () => await (_drain?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+            await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+            await CleanAsync("hand-over file", () =>
+            {
+                File.Delete(HandOverFile);
+                _shell.Escape?.RemoveEmpty();
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+
         _wake.Dispose();
         _logFilter.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using Re6st.Agent.Babel;
+using Re6st.Core.Addressing;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
@@ -30,7 +31,11 @@ public sealed record AgentView(
 public sealed record PeerView(
     NodeInfo Node,
     IReadOnlyList<string> SubMeshes,
-    PeerStatus? Status);
+    PeerStatus? Status)
+{
+    /// <summary>The peer's own prefixes as the operator allocated them (not as the peer claims): what a stand-in may announce for it.</summary>
+    public IReadOnlyList<IpPrefix> Prefixes { get; init; } = [];
+}
 
 /// <summary>What a host publishes for its peers (in a MeshNode's status, or a status file in the lab).</summary>
 public sealed record PeerStatus(
@@ -50,6 +55,16 @@ public sealed record PeerStatus(
 
     /// <summary>The size of the host's routing table (installed routes).</summary>
     public int? Routes { get; init; }
+
+    /// <summary>
+    /// Set while the host's agent hands the host over to its next run (<see cref="Lifecycle.HandOver"/>):
+    /// its tunnels and routes stay but its babeld is silent, so until then its peers keep their
+    /// arrows to it and announce its prefixes for it.
+    /// </summary>
+    public DateTimeOffset? HandOverUntil { get; init; }
+
+    /// <summary>The peers whose prefixes this host announces while they hand over.</summary>
+    public IReadOnlyList<string> StandingIn { get; init; } = [];
 }
 
 /// <summary>

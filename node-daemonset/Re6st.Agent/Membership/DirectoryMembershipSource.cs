@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
+using Re6st.Core.Addressing;
 using Re6st.Core.Policy;
 
 namespace Re6st.Agent.Membership;
@@ -34,7 +35,10 @@ public sealed class DirectoryMembershipSource(string directory, string node) : I
             peers.Add(new PeerView(
                 new NodeInfo(member.Name, member.Labels ?? NodeInfo.NoLabels, member.Capacity, member.Technologies),
                 member.SubMeshes,
-                status));
+                status)
+            {
+                Prefixes = member.Prefixes ?? [],
+            });
         }
 
         var validated = PolicyValidator.Validate(file.Policy ?? new RandomizationPolicySpec()).ValueOrThrow();
@@ -87,4 +91,7 @@ public sealed record PlanFile(NodePlan Plan, RandomizationPolicySpec? Policy, Ti
 public sealed record MemberFile(string Name, IReadOnlyList<string> SubMeshes, double Capacity = 1, TunnelTechnology Technologies = TunnelTechnology.All)
 {
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>The member's own prefixes (what a stand-in may announce for it while it hands over).</summary>
+    public IReadOnlyList<IpPrefix>? Prefixes { get; init; }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Kube;
+using Re6st.Core.Addressing;
 using Re6st.Core.Policy;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;
@@ -108,7 +109,10 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
             .Select(p => new PeerView(
                 p.Spec.ToNodeInfo(),
                 [.. p.Spec.Memberships.Select(m => m.SubMesh).Where(mine.Contains)],
-                MeshNodeStatusMapping.ToPeerStatus(p.Spec.Node, p.Status)))
+                MeshNodeStatusMapping.ToPeerStatus(p.Spec.Node, p.Status))
+            {
+                Prefixes = Prefixes(p.Spec),
+            })
             .Where(p => p.SubMeshes.Count > 0)
             .ToList();
         _readGeneration = self.Metadata.Generation;
@@ -278,6 +282,10 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     /// CAVEAT: resourceVersions are opaque by contract; those of an etcd-backed API server are
     /// etcd revisions, which only grow. When one does not read as a number the first copy stays.
     /// </summary>
+    /// <summary>A peer's own prefixes per the operator; one it cannot read is left out (nothing is announced for it).</summary>
+    private static List<IpPrefix> Prefixes(MeshNodeSpec spec) =>
+        [.. new[] { spec.Ipv6Prefix, spec.Ipv4Prefix }.Where(p => IpPrefix.TryParse(p, out _, out _)).Select(p => IpPrefix.Parse(p!))];
+
     private static List<MeshNodeObject> Newest(IEnumerable<MeshNodeObject> copies)
     {
         var newest = new Dictionary<string, MeshNodeObject>(StringComparer.Ordinal);

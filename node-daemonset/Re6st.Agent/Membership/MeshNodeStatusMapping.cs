@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Re6st.Core.Policy;
 using Re6st.Operator.Resources;
@@ -49,6 +50,8 @@ public static class MeshNodeStatusMapping
             Arrows = arrows,
             ArrowCount = arrows.Count,
             Routes = status.Routes,
+            HandOverUntil = status.HandOverUntil?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+            StandingIn = status.StandingIn.Count > 0 ? [.. status.StandingIn.Order(StringComparer.Ordinal)] : null,
         };
     }
 
@@ -66,6 +69,8 @@ public static class MeshNodeStatusMapping
             Arrows = status.Arrows,
             ArrowCount = status.ArrowCount,
             Routes = status.Routes,
+            HandOverUntil = status.HandOverUntil,
+            StandingIn = status.StandingIn,
         };
     }
 
@@ -94,6 +99,8 @@ public static class MeshNodeStatusMapping
             OpenVpnFingerprint = status.OpenVpnFingerprint,
             Technologies = status.Technologies?.ToCore(),
             Routes = status.Routes,
+            HandOverUntil = DateTimeOffset.TryParse(status.HandOverUntil, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var until) ? until : null,
+            StandingIn = status.StandingIn ?? [],
         };
     }
 

@@ -38,6 +38,8 @@ public sealed class AgentMetrics
     private readonly Gauge _arrowRtt;
     private readonly Gauge _arrowReachable;
     private readonly Gauge _refreshPeriod;
+    private readonly Gauge _standIns;
+    private readonly Gauge _handOver;
     private readonly Gauge _lastDestruction;
     private readonly Gauge _subMeshMembers;
     private HashSet<(string, string, string)> _arrowSeries = [];
@@ -57,7 +59,7 @@ public sealed class AgentMetrics
         Registry.SetStaticLabels(new Dictionary<string, string> { ["node"] = node, ["mesh"] = mesh });
         var f = Prometheus.Metrics.WithCustomRegistry(Registry);
         _created = f.CreateCounter("re6st_arrows_created_total", "Arrows this host initiated, by the selection step that chose the peer (random, bootstrap, preferred, small-mesh).", "reason", "technology");
-        _destroyed = f.CreateCounter("re6st_arrows_destroyed_total", "Arrows removed at this host, by reason: random (not in use), drained, forced-after-max-drain, dead (failed its probes), unauthenticated (no Babel with the mesh's key), closed-by-peer, peer-left, replanned, cut.", "reason", "technology");
+        _destroyed = f.CreateCounter("re6st_arrows_destroyed_total", "Arrows removed at this host, by reason: random (not in use), drained, forced-after-max-drain, dead (failed its probes), unauthenticated (no Babel with the mesh's key), closed-by-peer, peer-left, replanned, cut, agent-restart (a tunnel that lives in the agent's processes, removed as the agent hands its host over).", "reason", "technology");
         _accepted = f.CreateCounter("re6st_arrows_accepted_total", "Arrows peers opened towards this host and this host accepted.", "technology");
         _adopted = f.CreateCounter("re6st_arrows_adopted_total", "Arrows a restarted agent took over from its previous run (their tunnels had stayed up).", "technology");
         _rejected = f.CreateCounter("re6st_arrows_rejected_total", "Arrows peers published towards this host that it refused, by reason (not-a-member, technology).", "reason");
@@ -73,6 +75,8 @@ public sealed class AgentMetrics
         _suppressedLines = f.CreateCounter("re6st_log_lines_suppressed_total", "Log lines left out as repeats of a line already written in the same 10 s window (a summary line says how many), by source (babeld, agent).", "source");
         _tombstones = f.CreateGauge("re6st_tombstones", "Names of removed arrows held by a stand-in interface until babeld has forgotten their neighbours.");
         _backedOff = f.CreateGauge("re6st_peers_backed_off", "Peers left out of this host's random draw for now because their arrows failed to come up or died (30 s doubling to 10 min, over when an arrow to them comes up).");
+        _standIns = f.CreateGauge("re6st_stand_ins", "Peers whose prefixes this host announces while their agents hand them over to their next run.");
+        _handOver = f.CreateGauge("re6st_hand_over", "1 while this host is handed over between two runs of its agent: its peers stand in for it until its babeld has its neighbours back.");
         _babeldUp = f.CreateGauge("re6st_babeld_up", "1 while the agent is connected to babeld's control socket.");
         _arrows = f.CreateGauge("re6st_arrows", "Arrows of this host by state (active, draining), technology and direction (initiated, accepted).", "state", "technology", "direction", "submesh");
         _routes = f.CreateGauge("re6st_routes_installed", "Routes babeld has installed (the routing-table size).");
@@ -92,7 +96,7 @@ public sealed class AgentMetrics
                 _created.WithLabels(reason, technology);
             }
 
-            foreach (var reason in new[] { "random", "drained", "forced-after-max-drain", "dead", "unauthenticated", "closed-by-peer", "peer-left", "replanned", "cut" })
+            foreach (var reason in new[] { "random", "drained", "forced-after-max-drain", "dead", "unauthenticated", "closed-by-peer", "peer-left", "replanned", "cut", "agent-restart" })
             {
                 _destroyed.WithLabels(reason, technology);
             }
@@ -152,6 +156,12 @@ public sealed class AgentMetrics
     public void StepFailed(string phase) => _stepFailures.WithLabels(phase).Inc();
 
     public void ObserveBackoff(int peers) => _backedOff.Set(peers);
+
+    public void ObserveHandOver(int standIns, bool handedOver)
+    {
+        _standIns.Set(standIns);
+        _handOver.Set(handedOver ? 1 : 0);
+    }
 
     /// <summary>What keeps babeld and the logs in bounds: runaway restarts, repeated lines left out, tombstones.</summary>
     public void ObserveBounds(int babeldRunaways, long babeldSuppressed, long agentSuppressed, int tombstones)

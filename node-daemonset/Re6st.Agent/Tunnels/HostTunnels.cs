@@ -13,8 +13,11 @@ public sealed class HostTunnels : IAsyncDisposable
     private readonly WireGuardDriver _wireGuard;
     private readonly OpenVpnDriver? _openVpn;
 
-    private HostTunnels(WireGuardKeys keys, WireGuardDriver wireGuard, OpenVpnDriver? openVpn)
+    private readonly HostShell _shell;
+
+    private HostTunnels(HostShell shell, WireGuardKeys keys, WireGuardDriver wireGuard, OpenVpnDriver? openVpn)
     {
+        _shell = shell;
         WireGuardKey = keys.PublicKey;
         _wireGuard = wireGuard;
         _openVpn = openVpn;
@@ -31,7 +34,7 @@ public sealed class HostTunnels : IAsyncDisposable
     public static async Task<HostTunnels> CreateAsync(HostShell shell, string node, string stateDirectory, TunnelTechnology wanted, Action<string> log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(log);
-        var keys = await WireGuardKeys.CreateAsync(shell, cancellationToken).ConfigureAwait(false);
+        var keys = await WireGuardKeys.LoadOrCreateAsync(shell, stateDirectory, cancellationToken).ConfigureAwait(false);
         var wireGuard = await WireGuardDriver.CreateAsync(shell, keys, stateDirectory, cancellationToken, log).ConfigureAwait(false);
         log($"{node}: WireGuard arrows through {wireGuard.Implementation}");
         OpenVpnDriver? openVpn = null;
@@ -48,8 +51,15 @@ public sealed class HostTunnels : IAsyncDisposable
             }
         }
 
-        return new HostTunnels(keys, wireGuard, openVpn);
+        return new HostTunnels(shell, keys, wireGuard, openVpn);
     }
+
+    /// <summary>
+    /// Whether an arrow of <paramref name="technology"/> outlives the agent's process: kernel
+    /// WireGuard does; wireguard-go and OpenVPN are processes, which outlive an agent that is not in
+    /// a pod, or one whose pod they can leave (<see cref="PodEscape"/>).
+    /// </summary>
+    public bool OutlivesAgent(TunnelTechnology technology) => (technology == TunnelTechnology.WireGuard && _wireGuard.IsKernel) || _shell.ProcessesOutliveAgent;
 
     public Task CreateAsync(TunnelSpec spec, CancellationToken cancellationToken)
     {

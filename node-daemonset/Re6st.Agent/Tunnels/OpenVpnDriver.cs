@@ -82,7 +82,7 @@ public sealed partial class OpenVpnDriver : ITunnelDriver
         // Redirected only until openvpn's --log takes over stdout and stderr (right after the
         // options are parsed): option errors end up here, and the pipes close long before the agent
         // might go away, so openvpn never writes into a dead pipe.
-        var process = _shell.Start("openvpn", args, null, redirect: true);
+        var process = _shell.Start("openvpn", args, null, redirect: true, outliveAgent: true);
         _tunnels[spec.Interface] = process;
         var earlyOutput = EarlyOutputAsync(process);
         try

@@ -47,7 +47,7 @@ public sealed class WireGuardDriver : ITunnelDriver
         ArgumentNullException.ThrowIfNull(shell);
         ArgumentNullException.ThrowIfNull(keys);
         Directory.CreateDirectory(stateDirectory);
-        var keyFile = Path.Combine(stateDirectory, "wireguard.key");
+        var keyFile = WireGuardKeys.FileIn(stateDirectory);
         await File.WriteAllTextAsync(keyFile, keys.PrivateKey + "\n", cancellationToken).ConfigureAwait(false);
         File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
@@ -86,7 +86,7 @@ public sealed class WireGuardDriver : ITunnelDriver
                 // UAPI socket lives in the machine-wide /var/run/wireguard, so names are machine-wide.
                 // Its output goes to a file, not to a pipe of the agent: a Go program writing to a
                 // broken pipe dies of SIGPIPE, and the tunnel must outlive an agent that crashed.
-                process = _shell.Start("sh", ["-c", "exec wireguard-go \"$0\" >>\"$1\" 2>&1", spec.Interface, LogFile(spec.Interface)], new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" }, redirect: false);
+                process = _shell.Start("sh", ["-c", "exec wireguard-go \"$0\" >>\"$1\" 2>&1", spec.Interface, LogFile(spec.Interface)], new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" }, redirect: false, outliveAgent: true);
                 _tunnels[spec.Interface] = process;
                 await WaitForInterfaceAsync(spec.Interface, process, cancellationToken).ConfigureAwait(false);
             }
@@ -145,11 +145,11 @@ public sealed class WireGuardDriver : ITunnelDriver
             }
             else
             {
-                await _shell.RunAsync("pkill", ["-TERM", "-x", "-f", $"wireguard-go {interfaceName}"], cancellationToken: cancellationToken).ConfigureAwait(false);
+                await _shell.SignalAsync("TERM", $"wireguard-go {interfaceName}", cancellationToken).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
             }
 
-            await _shell.RunAsync("pkill", ["-KILL", "-x", "-f", $"wireguard-go {interfaceName}"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _shell.SignalAsync("KILL", $"wireguard-go {interfaceName}", cancellationToken).ConfigureAwait(false);
             var socket = $"/var/run/wireguard/{interfaceName}.sock";
             if (File.Exists(socket))
             {

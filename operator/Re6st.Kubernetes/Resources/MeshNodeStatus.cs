@@ -37,6 +37,14 @@ public sealed class MeshNodeStatus
     [Description("Installed routes (the routing-table size).")]
     [JsonPropertyName("routes")]
     public int? Routes { get; set; }
+
+    [Description("Set while the host's agent hands the host over to its next run (RFC 3339): its tunnels and routes stay, its babeld is silent, and its peers keep their arrows to it and announce its prefixes until then (at most 2 minutes ahead).")]
+    [JsonPropertyName("handOverUntil")]
+    public string? HandOverUntil { get; set; }
+
+    [Description("Hosts whose prefixes this host announces while they hand over.")]
+    [JsonPropertyName("standingIn")]
+    public List<string>? StandingIn { get; set; }
 }
 
 /// <summary>

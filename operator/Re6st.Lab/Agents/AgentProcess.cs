@@ -76,8 +76,8 @@ public sealed class AgentProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>Starts the agent again with the same arguments (after a crash, or a stop).</summary>
-    public void Restart()
+    /// <summary>Starts the agent again with the same arguments and <paramref name="extra"/> ones (after a crash, or a stop).</summary>
+    public void Restart(params string[] extra)
     {
         if (!_process.HasExited)
         {
@@ -85,7 +85,7 @@ public sealed class AgentProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-        _process = Launch();
+        _process = Launch(extra);
     }
 
     /// <summary>Clean shutdown (SIGTERM); SIGKILL if it has not exited within <paramref name="timeout"/>. Returns the exit code.</summary>
@@ -139,7 +139,7 @@ public sealed class AgentProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private Process Launch()
+    private Process Launch(params string[] extra)
     {
         var program = Program;
         var managed = program.EndsWith(".dll", StringComparison.Ordinal);
@@ -149,7 +149,7 @@ public sealed class AgentProcess : IAsyncDisposable
             info.ArgumentList.Add(program);
         }
 
-        foreach (var a in Arguments)
+        foreach (var a in Arguments.Concat(extra))
         {
             info.ArgumentList.Add(a);
         }

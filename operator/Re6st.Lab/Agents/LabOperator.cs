@@ -48,7 +48,7 @@ public static class LabOperator
     public static IEnumerable<PlanFile> Files(IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, TimeSpan helloInterval, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? labels = null)
     {
         var subMeshes = plans.ToDictionary(p => p.Name, p => p.Memberships.Select(m => m.SubMesh).ToList(), StringComparer.Ordinal);
-        MemberFile Member(NodePlan p) => new(p.Name, subMeshes[p.Name]) { Labels = labels?.GetValueOrDefault(p.Name) };
+        MemberFile Member(NodePlan p) => new(p.Name, subMeshes[p.Name]) { Labels = labels?.GetValueOrDefault(p.Name), Prefixes = [.. new[] { p.Ipv6Prefix, p.Ipv4Prefix }.OfType<IpPrefix>()] };
         foreach (var plan in plans)
         {
             var members = plans

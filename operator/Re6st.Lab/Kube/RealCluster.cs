@@ -204,6 +204,7 @@ public sealed class RealCluster : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<string>> LeftoversAsync(CancellationToken cancellationToken)
     {
+        // The agent keeps its tunnel processes in a cgroup of this name beside the kubelet's (Re6st.Agent.Host.PodEscape).
         var left = new List<string>();
         foreach (var node in _nodes)
         {
@@ -227,13 +228,22 @@ public sealed class RealCluster : IAsyncDisposable
                 left.Add($"{name}: nft table re6st");
             }
 
+            // babeld's (42), the stand-ins for peers handing over (251, retiring 249), and those kept from a previous babeld (252).
             foreach (var family in new[] { "-6", "-4" })
             {
-                var routes = (await Lab.IpAsync(node.Host, family, "route", "show", "proto", "babel")).Output.Trim();
-                if (routes.Length > 0)
+                foreach (var proto in new[] { "42", "249", "251", "252" })
                 {
-                    left.Add($"{name}: babel routes {routes.Replace('\n', ';')}");
+                    var routes = (await Lab.IpAsync(node.Host, family, "route", "show", "proto", proto)).Output.Trim();
+                    if (routes.Length > 0)
+                    {
+                        left.Add($"{name}: routes of protocol {proto}: {routes.Replace('\n', ';')}");
+                    }
                 }
+            }
+
+            if (Directory.Exists("/sys/fs/cgroup/memory") && Directory.EnumerateDirectories("/sys/fs/cgroup/memory", PodEscapeCgroup, SearchOption.AllDirectories).Any(d => d.Contains($"/{Lab.RunId}-{name}/", StringComparison.Ordinal)))
+            {
+                left.Add($"{name}: cgroup {PodEscapeCgroup}");
             }
 
             var addresses = (await Lab.IpAsync(node.Host, "-o", "address", "show", "dev", "lo")).Output;
@@ -245,6 +255,8 @@ public sealed class RealCluster : IAsyncDisposable
 
         return left;
     }
+
+    private const string PodEscapeCgroup = "re6st-tunnels";
 
     /// <summary>The re6st pods of the release (the operator's and the agents').</summary>
     public async Task<IReadOnlyList<V1Pod>> PodsAsync(string component, CancellationToken cancellationToken) =>

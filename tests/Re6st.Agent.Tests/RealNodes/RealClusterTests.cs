@@ -38,6 +38,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
 
         // helm upgrade with a changed value rolls the agents host by host while every pair pings.
         var hosts = await cluster.MeshHostsAsync(None);
+        var pairs = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => $"{f.Name}->{t.Name}")).ToList();
         var pings = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => ContinuousPing.Start(f, t, TimeSpan.FromMilliseconds(200)))).ToList();
         await Task.Delay(TimeSpan.FromSeconds(3));
         Say("helm upgrade with a changed agent annotation");
@@ -57,18 +58,46 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.All(rolled, p => Assert.True(p.Metadata.Annotations?.TryGetValue("rolled", out var value) == true && value == "once", $"{p.Metadata.Name} was not rolled"));
         Assert.True(sent > 1000, $"{sent} pings");
 
-        // CAVEAT: the issue's goal is 0.1 % lost while the agents roll. Today an agent's tunnels and
-        // babeld die with its pod, and its peers' arrows to it are cut and re-made: the figure is
-        // printed (and recorded in docs/benchmarks.md), and what is asserted is that the mesh heals.
+        // Each agent handed its host over to its next pod (HandOver): tunnels and routes stayed, peers stood in.
+        Assert.True(lost <= sent / 1000, $"the rolling upgrade lost more than 0.1 % of the pings between hosts: {lost} of {sent}; {string.Join("; ", figures.Select((f, i) => (f, i)).Where(x => x.f.Lost > 0).Select(x => $"{pairs[x.i]}: {x.f}"))}");
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
 
-        // An agent pod deleted is recreated by its DaemonSet; the mesh comes back whole.
+        // An agent pod deleted is recreated by its DaemonSet, which adopts its arrows: none lost or
+        // re-made, and the pings to and from its host keep flowing.
         var victim = rolled.Single(p => p.Spec.NodeName == "b");
-        Say($"kubectl delete pod {victim.Metadata.Name}");
+        var arrowsBefore = await ArrowIdsAsync(cluster, "b");
+        var victimHost = hosts.Single(h => h.Name == "b");
+        pairs = [.. hosts.Where(h => h != victimHost).SelectMany(h => new[] { $"{h.Name}->b", $"b->{h.Name}" })];
+        pings = [.. hosts.Where(h => h != victimHost).SelectMany(h => new[] { ContinuousPing.Start(h, victimHost, TimeSpan.FromMilliseconds(100)), ContinuousPing.Start(victimHost, h, TimeSpan.FromMilliseconds(100)) })];
+        Say($"kubectl delete pod {victim.Metadata.Name} (its arrows: {string.Join(", ", arrowsBefore)})");
         await cluster.KubectlAsync(["-n", RealCluster.Namespace, "delete", "pod", victim.Metadata.Name, "--wait=true"], None);
         await cluster.WaitPodsRunningAsync(TimeSpan.FromMinutes(2), None);
+        var successor = (await cluster.PodsAsync("agent", None)).Single(p => p.Spec.NodeName == "b");
+        Assert.NotEqual(victim.Metadata.Uid, successor.Metadata.Uid);
+        var takenOver = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        string successorLog;
+        while (!(successorLog = await cluster.KubectlAsync(["-n", RealCluster.Namespace, "logs", successor.Metadata.Name], None)).Contains(": taken over", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < takenOver, $"the new agent of b did not take its host over:\n{successorLog}");
+            await Task.Delay(1000);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        figures = await Task.WhenAll(pings.Select(p => p.StopAsync()));
+        foreach (var ping in pings)
+        {
+            await ping.DisposeAsync();
+        }
+
+        (sent, lost) = (figures.Sum(f => f.Sent), figures.Sum(f => f.Lost));
+        Say($"pings to and from b while its pod was replaced: {lost} lost of {sent}; longest outage {figures.Max(f => f.LongestOutage).TotalSeconds:F1} s");
+        var adopted = successorLog.Split('\n').Count(l => l.Contains(": adopted ", StringComparison.Ordinal));
+        var arrowsAfter = await ArrowIdsAsync(cluster, "b");
+        Say($"the new agent of b adopted {adopted} arrows; its arrows now: {string.Join(", ", arrowsAfter)}");
+        Assert.Equal(arrowsBefore, arrowsAfter);
+        Assert.True(adopted >= arrowsBefore.Count, $"the new agent adopted {adopted} of {arrowsBefore.Count} arrows:\n{successorLog}");
+        Assert.True(lost <= sent / 1000, $"replacing b's agent pod lost more than 0.1 % of the pings to and from b: {lost} of {sent}; {string.Join("; ", figures.Select((f, i) => (f, i)).Where(x => x.f.Lost > 0).Select(x => $"{pairs[x.i]}: {x.f}"))}");
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
-        Assert.DoesNotContain(await cluster.PodsAsync("agent", None), p => p.Metadata.Uid == victim.Metadata.Uid);
 
         // A wrong setting: an unprivileged agent cannot have babeld set its sysctls. Its pod's status
         // says what it lacks, then setting it right brings the mesh back.
@@ -130,5 +159,27 @@ public sealed class RealClusterTests(ITestOutputHelper output)
 
         Assert.Empty(left);
         Assert.Contains("meshes.re6st.io", await cluster.KubectlAsync(["get", "crds"], None));
+    }
+
+    /// <summary>The ids of the arrows between <paramref name="node"/> and its peers (those it opened, and those opened towards it), sorted.</summary>
+    private static async Task<List<string>> ArrowIdsAsync(RealCluster cluster, string node)
+    {
+        var json = await cluster.KubectlAsync(["get", "meshnodes", "-A", "-o", "json"], None);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var ids = new List<string>();
+        foreach (var item in document.RootElement.GetProperty("items").EnumerateArray())
+        {
+            var owner = item.GetProperty("spec").GetProperty("node").GetString();
+            if (!item.TryGetProperty("status", out var status) || !status.TryGetProperty("arrows", out var arrows))
+            {
+                continue;
+            }
+
+            ids.AddRange(arrows.EnumerateArray()
+                .Where(a => a.GetProperty("initiated").GetBoolean() && (owner == node || a.GetProperty("peer").GetString() == node))
+                .Select(a => $"{owner}->{a.GetProperty("peer").GetString()} {a.GetProperty("id").GetString()}"));
+        }
+
+        return [.. ids.Order(StringComparer.Ordinal)];
     }
 }

@@ -1,0 +1,109 @@
+using Re6st.Agent.Babel;
+using Re6st.Agent.Membership;
+using Re6st.Core.Addressing;
+
+namespace Re6st.Agent.Lifecycle;
+
+/// <summary>
+/// Exception for an agent's restart (a rolling upgrade of the DaemonSet, a deleted pod): the host
+/// is handed over to the agent's next run instead of being torn down. Everything in the agent's pod
+/// dies with it, babeld included, while kernel WireGuard tunnels, the routes babeld installed and
+/// the host's announcements stay in the host's kernel. Without babeld the host would fall out of
+/// Babel within two hellos, for as long as the next pod takes to start (about 20 s). So:
+/// <list type="bullet">
+/// <item>The leaving agent removes the arrows whose tunnels live in its own processes (OpenVPN,
+/// wireguard-go), publishes <see cref="PeerStatus.HandOverUntil"/>, waits for its peers to stand in,
+/// and kills babeld without a retraction.</item>
+/// <item>A peer with an arrow to it <b>stands in</b>: it announces the host's own prefixes (as the
+/// operator allocated them, never as the host claims them) over that arrow, with a metric above any
+/// real route's, so traffic for the host still finds it. This is the one case where a host
+/// announces another's prefixes, bounded by <see cref="MaxLength"/>.</item>
+/// <item>Peers <b>hold</b> their arrows to it: no destruction, no drain's end, no "unauthenticated"
+/// verdict and no new arrow while it hands over (life requires destruction, but a host that cannot
+/// answer cannot be drained). A dead arrow (probes unanswered) still goes.</item>
+/// <item>The next run adopts the tunnels, keeps the routes the last babeld left until its own
+/// babeld has its neighbours back, and only then stops asking for stand-ins.</item>
+/// </list>
+/// Measured in the real-node lab: see docs/benchmarks.md (loss while the agents roll).
+/// </summary>
+public static class HandOver
+{
+    /// <summary>The longest a host may ask its peers to stand in and hold, counted from now: a host cannot make it last.</summary>
+    public static readonly TimeSpan MaxLength = TimeSpan.FromMinutes(2);
+
+    /// <summary>Whether a peer that published <paramref name="status"/> is being handed over at <paramref name="now"/>.</summary>
+    public static bool IsHandingOver(PeerStatus? status, DateTimeOffset now) =>
+        status?.HandOverUntil is { } until && until > now && until - now <= MaxLength;
+
+    /// <summary>
+    /// What this host announces for its peers now, and what it must remember for the next tick.
+    /// A peer that hands over gets its own prefixes announced over one arrow between the two (the
+    /// first by name) that its status still lists. Once it no longer hands over, the stand-in stays
+    /// until this host's babeld hears the peer's next run announce each prefix itself, over an arrow
+    /// to it, under a router-id other than those heard when the stand-in began (babeld takes a new
+    /// one at each start): stopping earlier leaves the hosts that stood in with nothing but each
+    /// other's fading announcements to choose from, and they route the peer's prefixes to one
+    /// another (seen in the lab: a 2.4 s loop). <see cref="MaxLength"/> bounds it all.
+    /// </summary>
+    /// <param name="babel">This host's babeld: the routes it heard for the peers' prefixes.</param>
+    /// <param name="memory">What the previous tick returned (empty at start).</param>
+    public static (IReadOnlyList<StandIn> StandIns, IReadOnlyDictionary<string, StandInMemory> Memory) StandIns(
+        string self,
+        IEnumerable<PeerView> peers,
+        IEnumerable<ArrowRecord> arrows,
+        BabelState babel,
+        IReadOnlyDictionary<string, StandInMemory> memory,
+        DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        ArgumentNullException.ThrowIfNull(arrows);
+        ArgumentNullException.ThrowIfNull(babel);
+        ArgumentNullException.ThrowIfNull(memory);
+        var all = arrows.ToList();
+        var standIns = new List<StandIn>();
+        var remembered = new Dictionary<string, StandInMemory>(StringComparer.Ordinal);
+        foreach (var peer in peers)
+        {
+            var name = peer.Node.Name;
+            var toPeer = all.Where(a => a.Peer == name && a.Condemned is null).ToList();
+            var handsOver = IsHandingOver(peer.Status, now);
+            if (!memory.TryGetValue(name, out var known))
+            {
+                if (!handsOver)
+                {
+                    continue;
+                }
+
+                var heard = babel.Routes.Values.Where(r => peer.Prefixes.Contains(r.Prefix)).Select(r => r.RouterId);
+                known = new StandInMemory(now, heard.ToHashSet(StringComparer.Ordinal));
+            }
+
+            var over = toPeer
+                .Where(a => peer.Status is { } status && Lists(status, self, a))
+                .OrderBy(a => a.Interface, StringComparer.Ordinal)
+                .FirstOrDefault();
+            var back = !handsOver && peer.Prefixes.All(p => babel.Routes.Values.Any(r =>
+                r.Prefix == p && r.Metric < BabelConfigWriter.StandInMetric && !known.RouterIdsBefore.Contains(r.RouterId) && toPeer.Any(a => a.Interface == r.Interface)));
+            if (back || now - known.Since > MaxLength || over is null)
+            {
+                continue;
+            }
+
+            remembered[name] = known;
+            standIns.AddRange(peer.Prefixes.Select(p => new StandIn(name, p, over.Interface)));
+        }
+
+        return (standIns, remembered);
+    }
+
+    /// <summary>Whether the far end still has its end of <paramref name="arrow"/> (so the tunnel carries packets to it).</summary>
+    private static bool Lists(PeerStatus status, string self, ArrowRecord arrow) => arrow.Initiated
+        ? status.Accepted.Any(a => a.Peer == self && a.SubMesh == arrow.SubMesh)
+        : status.Arrows.Any(a => a.Id == arrow.Id);
+}
+
+/// <summary>When this host began to stand in for a peer, and the router-ids it had heard announce the peer's prefixes then.</summary>
+public sealed record StandInMemory(DateTimeOffset Since, IReadOnlySet<string> RouterIdsBefore);
+
+/// <summary>A prefix of <paramref name="Peer"/> this host announces over the arrow on <paramref name="Interface"/>.</summary>
+public sealed record StandIn(string Peer, IpPrefix Prefix, string Interface);

@@ -1,0 +1,160 @@
+using System.Globalization;
+using Re6st.Agent.Membership;
+using Re6st.Core.Arrows;
+
+namespace Re6st.Agent.Lifecycle;
+
+/// <summary>An agent's restart without the host leaving the mesh (<see cref="HandOver"/>): leaving, arriving, and standing in for peers.</summary>
+public sealed partial class HostAgent
+{
+    private readonly List<string> _standingIn = [];
+    private IReadOnlyDictionary<string, StandInMemory> _standInMemory = new Dictionary<string, StandInMemory>();
+    private StandInRoutes? _standIns;
+    private LeftRoutes? _leftRoutes;
+
+    // While set, this host asks its peers to stand in: from the moment the leaving run publishes it
+    // until the arriving run's babeld has its neighbours back.
+    private DateTimeOffset? _handOverUntil;
+    private DateTimeOffset? _neighboursBackSince;
+    private int _keptRoutes;
+    private bool _handedOver;
+
+    private string HandOverFile => Path.Combine(_options.StateDirectory, "hand-over");
+
+    /// <summary>
+    /// Hands the host over to the agent's next run instead of tearing it down: removes the arrows
+    /// whose tunnels die with this process (OpenVPN, wireguard-go), asks the peers to stand in,
+    /// waits up to <paramref name="wait"/> for them, then kills babeld without a retraction. The
+    /// disposal that follows leaves tunnels, routes, announcements and the drain table in place.
+    /// </summary>
+    public async Task HandOverAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        _handedOver = true;
+        MarkReady(false);
+        var leaving = Arrows.Where(a => !_tunnels!.OutlivesAgent(a.Technology)).ToList();
+        foreach (var arrow in leaving)
+        {
+            await RemoveAsync(arrow, "agent-restart", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (leaving.Count > 0)
+        {
+            // babeld, still running, moves the routes those arrows carried onto the others.
+            await Task.Delay(2 * (_view?.HelloInterval ?? TimeSpan.FromSeconds(1)), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        var now = _time.GetUtcNow();
+        _handOverUntil = now + HandOver.MaxLength;
+        await File.WriteAllTextAsync(HandOverFile, _handOverUntil.Value.ToString("O", CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        await _standIns!.RetireAllAsync(cancellationToken).ConfigureAwait(false);
+        _standingIn.Clear();
+        await PublishAsync(cancellationToken).ConfigureAwait(false);
+        _log($"{Node}: handing over to the agent's next run ({Arrows.Count} arrows kept, {leaving.Count} removed); asking peers to stand in until {_handOverUntil:HH:mm:ss}");
+
+        var peers = Arrows.Select(a => a.Peer).ToHashSet(StringComparer.Ordinal);
+        var deadline = now + wait;
+        var waiting = peers;
+        while (_time.GetUtcNow() < deadline)
+        {
+            var view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false);
+            waiting = [.. peers.Where(p => view?.Peers.FirstOrDefault(v => v.Node.Name == p)?.Status?.StandingIn.Contains(Node) != true)];
+            if (waiting.Count == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        _log(waiting.Count == 0
+            ? $"{Node}: every peer with an arrow here stands in; babeld goes without a retraction"
+            : $"{Node}: {waiting.Count} peer(s) did not stand in within {wait.TotalSeconds:0} s ({string.Join(", ", waiting.Order(StringComparer.Ordinal))}); babeld goes anyway");
+        await _babeld!.AbandonAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>At start: what a hand-over or a crash left (babeld's routes, the hand-over's deadline).</summary>
+    private async Task TakeOverAsync(CancellationToken cancellationToken)
+    {
+        _keptRoutes = await _leftRoutes!.KeepAsync(cancellationToken).ConfigureAwait(false);
+        if (File.Exists(HandOverFile)
+            && DateTimeOffset.TryParse(await File.ReadAllTextAsync(HandOverFile, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var until)
+            && until > _time.GetUtcNow())
+        {
+            _handOverUntil = until;
+        }
+
+        if (_keptRoutes > 0 || _handOverUntil is not null)
+        {
+            _log($"{Node}: taking over from a previous run: {_keptRoutes} route(s) its babeld left kept until the new one has its neighbours{(_handOverUntil is { } u ? $"; peers stand in until then (at most until {u:HH:mm:ss})" : "")}");
+        }
+    }
+
+    /// <summary>
+    /// A tick's part of the hand-over: stand in for the peers that hand over, and, once this run's
+    /// babeld hears a neighbour on every arrow (for two hellos), drop what the previous run left.
+    /// </summary>
+    private async Task HandOverPhaseAsync(AgentView view, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        (var wanted, _standInMemory) = HandOver.StandIns(Node, view.Peers, Arrows, Babel, _standInMemory, now);
+        var installed = Babel.Routes.Values.Where(r => r.Carries).Select(r => r.Prefix.ToString()).ToHashSet(StringComparer.Ordinal);
+        var (added, removed) = await _standIns!.ApplyAsync(wanted, installed, cancellationToken).ConfigureAwait(false);
+        var peers = wanted.Select(s => s.Peer).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (added + removed > 0)
+        {
+            Count("stand-in-changed");
+            _log($"{Node}: standing in for {(peers.Count == 0 ? "no peer" : string.Join(", ", peers))} ({added} prefix(es) added, {removed} retired)");
+        }
+
+        _standingIn.Clear();
+        _standingIn.AddRange(peers);
+
+        if (_handedOver || (_handOverUntil is null && _keptRoutes == 0))
+        {
+            return;
+        }
+
+        // A kept route goes as soon as babeld has installed its own to the same place.
+        var babel = Babel;
+        if (_keptRoutes > 0 && babel.Connected)
+        {
+            _keptRoutes -= await _leftRoutes!.RemoveCoveredAsync(installed, cancellationToken).ConfigureAwait(false);
+        }
+
+        var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
+        _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
+        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
+        if (!settled && now - _babeldStartedAt < HandOver.MaxLength / 4)
+        {
+            return;
+        }
+
+        var dropped = await _leftRoutes!.RemoveAsync(cancellationToken).ConfigureAwait(false);
+        File.Delete(HandOverFile);
+        _log($"{Node}: taken over{(settled ? "" : " (not every arrow has its neighbour back)")}: {dropped} route(s) the previous babeld left removed, peers no longer stand in");
+        (_handOverUntil, _keptRoutes) = (null, 0);
+        Count("taken-over");
+    }
+
+    private string ReadyFile => Path.Combine(_options.StateDirectory, "ready");
+
+    /// <summary>
+    /// Ready: this run has its host, with nothing of a previous run's left to take over. The file is
+    /// the pod's readiness (the chart's probe), so a rolling upgrade moves to the next host only
+    /// once this one is back, and no two neighbours hand over at once.
+    /// </summary>
+    private void MarkReady(bool ready)
+    {
+        if (ready && !File.Exists(ReadyFile))
+        {
+            File.WriteAllText(ReadyFile, "");
+        }
+        else if (!ready && File.Exists(ReadyFile))
+        {
+            File.Delete(ReadyFile);
+        }
+    }
+
+    /// <summary>Whether <paramref name="peer"/> hands over now: this host holds its arrows to it (see <see cref="HandOver"/>).</summary>
+    private static bool HandsOver(AgentView view, string peer, DateTimeOffset now) =>
+        HandOver.IsHandingOver(view.Peers.FirstOrDefault(p => p.Node.Name == peer)?.Status, now);
+}
