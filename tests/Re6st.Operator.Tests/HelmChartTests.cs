@@ -137,12 +137,18 @@ public sealed class HelmChartTests(ApiServer server)
             var pod = ds["spec"]!["template"]!["spec"]!;
             var agent = pod["containers"]![0]!;
             Assert.True((bool)pod["hostNetwork"]!);
+            Assert.True((bool)pod["hostPID"]!);
             Assert.Equal("ClusterFirstWithHostNet", (string)pod["dnsPolicy"]!);
             Assert.Equal(["NET_ADMIN", "NET_RAW"], agent["securityContext"]!["capabilities"]!["add"]!.AsArray().Select(c => (string)c!));
-            Assert.Equal(["NODE_NAME", "HOST_IP"], agent["env"]!.AsArray().Select(e => (string)e!["name"]!));
-            Assert.Equal(["spec.nodeName", "status.hostIP"], agent["env"]!.AsArray().Select(e => (string)e!["valueFrom"]!["fieldRef"]!["fieldPath"]!));
+            var env = agent["env"]!.AsArray();
+            Assert.Equal(["NODE_NAME", "HOST_IP", "POD_NAMESPACE", "RE6ST_DAEMONSET"], env.Select(e => (string)e!["name"]!));
+            Assert.Equal(["spec.nodeName", "status.hostIP", "metadata.namespace"], env.Take(3).Select(e => (string)e!["valueFrom"]!["fieldRef"]!["fieldPath"]!));
+
+            // The DaemonSet the agent reads on SIGTERM (hand over or clean) is its own.
+            Assert.Equal((string)ds["metadata"]!["name"]!, (string)env[3]!["value"]!);
             Assert.Equal(["--in-cluster", "--mesh"], Args(agent).Take(2));
-            Assert.Equal(["/dev/net/tun", "/var/lib/re6st"], pod["volumes"]!.AsArray().Select(v => (string)v!["hostPath"]!["path"]!));
+            Assert.Equal(["/dev/net/tun", "/var/lib/re6st", "/sys/fs/cgroup"], pod["volumes"]!.AsArray().Select(v => (string)v!["hostPath"]!["path"]!));
+            Assert.Equal(["test", "-f", $"/var/lib/re6st/{Args(agent)[2]}/ready"], agent["readinessProbe"]!["exec"]!["command"]!.AsArray().Select(c => (string)c!));
             Assert.Equal("Exists", (string)pod["tolerations"]![0]!["operator"]!);
         }
 

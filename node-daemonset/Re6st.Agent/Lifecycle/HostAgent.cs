@@ -353,7 +353,7 @@ public sealed partial class HostAgent : IAsyncDisposable
             HandOverUntil = _handOverUntil,
             StandingIn = [.. _standingIn],
         };
-        Metrics.ObserveHandOver(_standingIn.Count, _handOverUntil is not null);
+        Metrics.ObserveHandOver(_standingIn.Count, _handedOver || _handOverUntil is not null || _keptRoutes > 0);
         MarkReady(!_handedOver && _handOverUntil is null && _keptRoutes == 0 && babel.Connected);
         return _source.PublishAsync(status, cancellationToken);
     }

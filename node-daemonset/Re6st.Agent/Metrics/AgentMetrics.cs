@@ -76,7 +76,7 @@ public sealed class AgentMetrics
         _tombstones = f.CreateGauge("re6st_tombstones", "Names of removed arrows held by a stand-in interface until babeld has forgotten their neighbours.");
         _backedOff = f.CreateGauge("re6st_peers_backed_off", "Peers left out of this host's random draw for now because their arrows failed to come up or died (30 s doubling to 10 min, over when an arrow to them comes up).");
         _standIns = f.CreateGauge("re6st_stand_ins", "Peers whose prefixes this host announces while their agents hand them over to their next run.");
-        _handOver = f.CreateGauge("re6st_hand_over", "1 while this host is handed over between two runs of its agent: its peers stand in for it until its babeld has its neighbours back.");
+        _handOver = f.CreateGauge("re6st_hand_over", "1 while this host is between two runs of its agent: handed over (its peers stand in for it until its babeld has its neighbours back), or taking over what a crashed run left (the routes its babeld left, until the new one has its own).");
         _babeldUp = f.CreateGauge("re6st_babeld_up", "1 while the agent is connected to babeld's control socket.");
         _arrows = f.CreateGauge("re6st_arrows", "Arrows of this host by state (active, draining), technology and direction (initiated, accepted).", "state", "technology", "direction", "submesh");
         _routes = f.CreateGauge("re6st_routes_installed", "Routes babeld has installed (the routing-table size).");

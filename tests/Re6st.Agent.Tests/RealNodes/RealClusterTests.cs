@@ -99,6 +99,31 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.True(lost <= sent / 1000, $"replacing b's agent pod lost more than 0.1 % of the pings to and from b: {lost} of {sent}; {string.Join("; ", figures.Select((f, i) => (f, i)).Where(x => x.f.Lost > 0).Select(x => $"{pairs[x.i]}: {x.f}"))}");
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
 
+        // An image no node has and no registry serves: the new pod's status names it and why it
+        // cannot be pulled (the agent it replaces handed its host over, so the mesh keeps routing),
+        // then the right tag brings the agent back.
+        Say("helm upgrade --set agent.image.tag=0.0.0-missing");
+        await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set-string", "agent.image.tag=0.0.0-missing"], None);
+        var pulled = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        (string Reason, string Message)? waiting = null;
+        while (waiting is null && DateTime.UtcNow < pulled)
+        {
+            await Task.Delay(1000);
+            waiting = (await cluster.PodsAsync("agent", None))
+                .SelectMany(p => p.Status?.ContainerStatuses ?? [])
+                .Select(c => c.State?.Waiting)
+                .Where(w => w?.Reason is "ErrImagePull" or "ImagePullBackOff" && w.Message?.Contains("re6st-agent:0.0.0-missing", StringComparison.Ordinal) == true)
+                .Select(w => ((string Reason, string Message)?)(w!.Reason, w.Message))
+                .FirstOrDefault();
+        }
+
+        Say($"the agent pod with a missing image: {waiting}");
+        Assert.NotNull(waiting);
+        Assert.Empty(await Re6st.Lab.Cluster.LabCluster.UnreachablePairsAsync(hosts));
+        await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set-string", "agent.image.tag="], None);
+        await cluster.KubectlAsync(["-n", RealCluster.Namespace, "rollout", "status", "daemonset/re6st-agent-demo", "--timeout", "300s"], None);
+        await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
+
         // A wrong setting: an unprivileged agent cannot have babeld set its sysctls. Its pod's status
         // says what it lacks, then setting it right brings the mesh back.
         Say("helm upgrade --set agent.privileged=false");
