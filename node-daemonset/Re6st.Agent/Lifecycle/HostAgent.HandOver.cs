@@ -31,6 +31,13 @@ public sealed partial class HostAgent
     {
         _handedOver = true;
         MarkReady(false);
+        if (_babeld is null || _standIns is null || _tunnels is null)
+        {
+            // Stopped while starting: what a previous run handed over stays as it is, for the next one.
+            _log($"{Node}: stopped before it ran: what is in place stays for the agent's next run");
+            return;
+        }
+
         var leaving = Arrows.Where(a => !_tunnels!.OutlivesAgent(a.Technology)).ToList();
         foreach (var arrow in leaving)
         {
