@@ -19,6 +19,9 @@ public static class LabImages
     /// <summary>The sandbox image every node's containerd is told to use.</summary>
     public const string PauseReference = "re6st.local/pause:3.2";
 
+    /// <summary>Where Debian bases are kept between labs and test runs.</summary>
+    public static string DefaultCache { get; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "re6st", "images");
+
     /// <summary>Builds the three images into <paramref name="directory"/>.</summary>
     /// <param name="repository">The checkout (Dockerfiles, package lists, the chart's values, the operator's project).</param>
     /// <param name="kubeBinaries">The folder of tests/tools/kube-binaries.sh (pause.c).</param>
@@ -27,26 +30,29 @@ public static class LabImages
     public static async Task<IReadOnlyList<LabImage>> BuildAsync(
         string repository, string kubeBinaries, string agentProgram, string directory, string cache, Action<string> progress, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(progress);
         Directory.CreateDirectory(directory);
-        Directory.CreateDirectory(cache);
-        var chart = Path.Combine(repository, "helm", "re6st");
-        var appVersion = YamlScalar(Path.Combine(chart, "Chart.yaml"), "appVersion");
-        var values = Path.Combine(chart, "values.yaml");
-
         var pause = await PauseAsync(kubeBinaries, directory, cancellationToken);
+        var agent = await AgentAsync(repository, agentProgram, directory, cache, progress, cancellationToken);
+        var op = await OperatorAsync(repository, directory, cache, progress, cancellationToken);
+        return [pause, op, agent];
+    }
 
-        var agentDockerfile = Path.Combine(repository, "node-daemonset", "Dockerfile");
-        var agent = await ImageAsync(
+    /// <summary>The agent's image, with <paramref name="agentProgram"/> (the native re6st-agent the build published).</summary>
+    public static Task<LabImage> AgentAsync(string repository, string agentProgram, string directory, string cache, Action<string> progress, CancellationToken cancellationToken) =>
+        ImageAsync(
             repository,
-            agentDockerfile,
-            YamlScalar(values, "agent", "image", "repository") + ":" + appVersion,
+            Path.Combine(repository, "node-daemonset", "Dockerfile"),
+            "agent",
             new Dictionary<string, string> { ["/opt/re6st/re6st-agent"] = agentProgram },
             directory,
             cache,
             progress,
             cancellationToken);
 
+    /// <summary>The operator's image, with the operator published self-contained from the checkout.</summary>
+    public static async Task<LabImage> OperatorAsync(string repository, string directory, string cache, Action<string> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
         progress("publishing the operator self-contained for its image (dotnet publish -r linux-x64)");
         var published = Path.Combine(directory, "operator-publish");
         var (code, output) = await ProcessRunner.RunAsync(
@@ -60,16 +66,15 @@ public static class LabImages
 
         var operatorFiles = Directory.GetFiles(published, "*", SearchOption.AllDirectories)
             .ToDictionary(f => "/opt/re6st/" + Path.GetRelativePath(published, f), f => f, StringComparer.Ordinal);
-        var op = await ImageAsync(
+        return await ImageAsync(
             repository,
             Path.Combine(repository, "operator", "Re6st.Operator", "Dockerfile"),
-            YamlScalar(values, "operator", "image", "repository") + ":" + appVersion,
+            "operator",
             operatorFiles,
             directory,
             cache,
             progress,
             cancellationToken);
-        return [pause, op, agent];
     }
 
     private static async Task<LabImage> PauseAsync(string kubeBinaries, string directory, CancellationToken cancellationToken)
@@ -88,16 +93,22 @@ public static class LabImages
         return new LabImage(PauseReference, archive);
     }
 
+    /// <summary>The image <paramref name="dockerfile"/> describes, tagged as the chart's defaults name <paramref name="component"/>'s.</summary>
     private static async Task<LabImage> ImageAsync(
         string repository,
         string dockerfile,
-        string reference,
+        string component,
         Dictionary<string, string> files,
         string directory,
         string cache,
         Action<string> progress,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(progress);
+        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(cache);
+        var chart = Path.Combine(repository, "helm", "re6st");
+        var reference = YamlScalar(Path.Combine(chart, "values.yaml"), component, "image", "repository") + ":" + YamlScalar(Path.Combine(chart, "Chart.yaml"), "appVersion");
         var image = DockerfileImage.Parse(dockerfile, await File.ReadAllTextAsync(dockerfile, cancellationToken));
         var packages = DockerfileImage.ReadPackages(Path.Combine(repository, image.PackagesFile));
         var baseLayer = await DebianBaseAsync(image.Suite, packages, cache, progress, cancellationToken);

@@ -21,7 +21,7 @@ public sealed record RealClusterOptions
     public int Order { get; init; } = 1;
 
     /// <summary>Where Debian image bases are kept between labs.</summary>
-    public string ImageCache { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "re6st", "images");
+    public string ImageCache { get; init; } = LabImages.DefaultCache;
 
     /// <summary>The native re6st-agent the build published (it goes into the agent's image).</summary>
     public string AgentProgram { get; init; } = Path.Combine(AppContext.BaseDirectory, "agent", "re6st-agent");
