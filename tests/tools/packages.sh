@@ -3,12 +3,13 @@
 # ping, pgrep/pkill/sysctl (procps), openssl, prometheus (the lab's Prometheus; promtool checks
 # metrics and rules), clang and zlib1g-dev (they link the native re6st-agent the build publishes),
 # and what the lab's real Kubernetes nodes run on: containerd, runc, the CNI plugins, iptables and
-# conntrack (kube-proxy), and mmdebstrap (the images' base). Progress goes to stderr; without root it only says what is missing.
+# conntrack (kube-proxy), mmdebstrap (the images' base), and podman (its Docker-compatible API runs
+# the images under Testcontainers). Progress goes to stderr; without root it only says what is missing.
 set -euo pipefail
 log() { echo "packages.sh: $*" >&2; }
 
 packages=(babeld wireguard-go wireguard-tools openvpn openssl nftables iproute2 iputils-ping procps prometheus clang zlib1g-dev
-    containerd runc containernetworking-plugins iptables conntrack mmdebstrap)
+    containerd runc containernetworking-plugins iptables conntrack mmdebstrap podman)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
