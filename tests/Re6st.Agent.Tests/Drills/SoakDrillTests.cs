@@ -25,11 +25,11 @@ public sealed class SoakDrillTests(ITestOutputHelper output)
         // A fault the hosts are not told of costs the pairs routed over the cut arrows about 2 s:
         // 1 s of silence before the probes declare the arrows dead, then Babel's reconvergence; a
         // host coming back costs other pairs as much while routes through it settle. Measured: 2.2 s
-        // with the machine to itself, 4.4 s once while the other test assemblies ran their labs
-        // beside it. The goals (outages of 2 s at most, 0.1 % lost over an hour) need faster
+        // with the machine to itself, 4.4 s once, and 7 s once (pair e-f, a fresh-clone CI run),
+        // while the other test assemblies ran their labs beside it. The goals (outages of 2 s at most, 0.1 % lost over an hour) need faster
         // failover and are not asserted; these bounds catch a host cut off for 15 s (that alone
         // costs 3 % here), which no load explains.
-        Assert.True(report.LongestOutageSeconds <= 6, $"longest outage {report.LongestOutageSeconds} s ({report.LongestOutage})");
+        Assert.True(report.LongestOutageSeconds <= 9, $"longest outage {report.LongestOutageSeconds} s ({report.LongestOutage})");
         Assert.True(report.PingsLost * 40 <= report.PingsSent, $"{report.PingsLost} of {report.PingsSent} pings lost");
 
         // A healthy babeld writes a few lines a minute; the loop wrote hundreds of thousands a second.
