@@ -36,6 +36,30 @@ public static class ProcessRunner
     }
 
     /// <summary>Starts a long-running process whose output and errors go, line by line, to <paramref name="logPath"/>.</summary>
+    /// <summary>
+    /// Stops a long-running process: SIGTERM (its traps clean up after it), SIGKILL to its whole
+    /// tree if it has not exited within <paramref name="grace"/>; then releases it.
+    /// </summary>
+    public static async Task StopAsync(Process process, TimeSpan grace)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (!process.HasExited)
+        {
+            _ = await RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            using var wait = new CancellationTokenSource(grace);
+            try
+            {
+                await process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        process.Dispose();
+    }
+
     public static Process StartLogged(string file, IEnumerable<string> args, string logPath)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -97,23 +97,9 @@ public sealed class KubeNode : IAsyncDisposable
         }
 
         var errors = new List<string>();
-        if (!_process.HasExited)
-        {
-            // node.sh's trap stops the kubelet, kube-proxy and containerd; what they leave (shims,
-            // containers) goes with the cgroup.
-            _ = await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-
-        _process.Dispose();
+        // node.sh's trap stops the kubelet, kube-proxy and containerd; what they leave (shims,
+        // containers) goes with the cgroup.
+        await ProcessRunner.StopAsync(_process, TimeSpan.FromSeconds(10));
         errors.AddRange(await LabCgroups.RemoveAsync(Cgroup, _log));
         try
         {

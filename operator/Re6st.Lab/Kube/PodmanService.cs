@@ -143,21 +143,7 @@ public sealed class PodmanService : IAsyncDisposable
         var errors = new List<string>();
         try
         {
-            if (!_process.HasExited)
-            {
-                _ = await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await _process.WaitForExitAsync(grace.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-
-            _process.Dispose();
+            await ProcessRunner.StopAsync(_process, TimeSpan.FromSeconds(10));
 
             // CAVEAT: the conmon of each exec session stays 5 minutes after it (--exit-delay 300),
             // and a container's own processes may survive a stopped service: the cgroup takes them all.
