@@ -512,6 +512,63 @@ public sealed class RealCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the agents' DaemonSet has rolled out its current template: every node runs an
+    /// updated pod that is available. On timeout the error names each agent pod's node, image,
+    /// readiness and container state, and ends with the last lines of the unready ones' logs.
+    /// </summary>
+    public async Task WaitAgentsRolledOutAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var name = $"{Release}-agent-{Mesh}";
+        while (true)
+        {
+            var set = await Admin.AppsV1.ReadNamespacedDaemonSetAsync(name, Namespace, cancellationToken: cancellationToken);
+            var status = set.Status;
+            if (status is not null && status.ObservedGeneration >= set.Metadata.Generation
+                && status.UpdatedNumberScheduled == status.DesiredNumberScheduled
+                && status.NumberAvailable == status.DesiredNumberScheduled)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var lines = new List<string>
+                {
+                    $"daemonset/{name} not rolled out within {timeout.TotalSeconds:F0} s: desired {status?.DesiredNumberScheduled}, updated {status?.UpdatedNumberScheduled}, available {status?.NumberAvailable}",
+                };
+                foreach (var pod in await PodsAsync("agent", cancellationToken))
+                {
+                    var container = pod.Status?.ContainerStatuses?.FirstOrDefault();
+                    var state = container?.State?.Waiting is { } w ? $"waiting {w.Reason}: {w.Message}"
+                        : container?.State?.Terminated is { } t ? $"terminated {t.ExitCode} {t.Reason}: {t.Message}"
+                        : container?.State?.Running is not null ? "running" : "no container status";
+                    lines.Add($"pod {pod.Metadata.Name} on {pod.Spec.NodeName}: {pod.Status?.Phase}, image {pod.Spec.Containers[0].Image}, ready {container?.Ready}, restarts {container?.RestartCount}, {state}");
+                    if (container?.Ready == true)
+                    {
+                        continue;
+                    }
+
+                    var events = await Admin.CoreV1.ListNamespacedEventAsync(Namespace, fieldSelector: $"involvedObject.name={pod.Metadata.Name}", cancellationToken: cancellationToken);
+                    lines.AddRange(events.Items.Select(e => $"  event {e.LastTimestamp:HH:mm:ss} {e.Reason}: {e.Message}"));
+                    try
+                    {
+                        lines.Add(await KubectlAsync(["-n", Namespace, "logs", pod.Metadata.Name, "--tail", "40"], cancellationToken));
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        lines.Add($"  (no log: {e.Message})");
+                    }
+                }
+
+                throw new TimeoutException(string.Join(Environment.NewLine, lines));
+            }
+
+            await Task.Delay(1000, cancellationToken);
+        }
+    }
+
     /// <summary>Waits until every pair of hosts pings over the mesh.</summary>
     public Task WaitAllPairsPingAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         LabCluster.WaitUntilEveryPairPingsAsync(MeshHostsAsync, _nodes.Count, DateTime.UtcNow + timeout, timeout, _progress, cancellationToken);

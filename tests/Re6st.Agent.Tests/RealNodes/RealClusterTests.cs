@@ -43,7 +43,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(3));
         Say("helm upgrade with a changed agent annotation");
         await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set", "agent.podAnnotations.rolled=once"], None);
-        await cluster.KubectlAsync(["-n", RealCluster.Namespace, "rollout", "status", "daemonset/re6st-agent-demo", "--timeout", "300s"], None);
+        await cluster.WaitAgentsRolledOutAsync(TimeSpan.FromMinutes(3), None);
         await Task.Delay(TimeSpan.FromSeconds(10));
         var figures = await Task.WhenAll(pings.Select(p => p.StopAsync()));
         foreach (var ping in pings)
@@ -121,7 +121,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.NotNull(waiting);
         Assert.Empty(await Re6st.Lab.Cluster.LabCluster.UnreachablePairsAsync(hosts));
         await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set-string", "agent.image.tag="], None);
-        await cluster.KubectlAsync(["-n", RealCluster.Namespace, "rollout", "status", "daemonset/re6st-agent-demo", "--timeout", "300s"], None);
+        await cluster.WaitAgentsRolledOutAsync(TimeSpan.FromMinutes(3), None);
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
 
         // A wrong setting: an unprivileged agent cannot have babeld set its sysctls. Its pod's status
@@ -143,7 +143,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.NotNull(message);
         Assert.Contains("/proc/sys", message, StringComparison.Ordinal);
         await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set", "agent.privileged=true"], None);
-        await cluster.KubectlAsync(["-n", RealCluster.Namespace, "rollout", "status", "daemonset/re6st-agent-demo", "--timeout", "300s"], None);
+        await cluster.WaitAgentsRolledOutAsync(TimeSpan.FromMinutes(3), None);
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
 
         // A node whose kubelet hangs turns NotReady; the mesh keeps routing among the others (and
