@@ -49,7 +49,10 @@ public static class AgentProgram
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or HostCommandException or IOException)
         {
-            Log($"re6st-agent: {e.Message}");
+            // The message says what failed; the frame of the project's own code that met it says
+            // where (a parse error from the base library names neither the file nor the field).
+            var origin = e.StackTrace?.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("at Re6st.", StringComparison.Ordinal));
+            Log($"re6st-agent: {e.Message}{(origin is null ? "" : $" ({origin})")}");
             return 1;
         }
     }

@@ -35,7 +35,6 @@ public static class ProcessRunner
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    /// <summary>Starts a long-running process whose output and errors go, line by line, to <paramref name="logPath"/>.</summary>
     /// <summary>
     /// Stops a long-running process: SIGTERM (its traps clean up after it), SIGKILL to its whole
     /// tree if it has not exited within <paramref name="grace"/>; then releases it.
@@ -60,6 +59,7 @@ public static class ProcessRunner
         process.Dispose();
     }
 
+    /// <summary>Starts a long-running process whose output and errors go, line by line, to <paramref name="logPath"/>.</summary>
     public static Process StartLogged(string file, IEnumerable<string> args, string logPath)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

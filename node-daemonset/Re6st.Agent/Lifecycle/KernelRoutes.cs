@@ -5,7 +5,8 @@ using Re6st.Agent.Host;
 namespace Re6st.Agent.Lifecycle;
 
 /// <summary>One kernel route as `ip -j route show` prints it: what the agent needs to copy or delete it.</summary>
-public sealed record KernelRoute(string Destination, string? Via, string? Device, int Metric)
+/// <param name="Type">null for a unicast route; otherwise its type ("unreachable", "blackhole", ...), which a copy keeps.</param>
+public sealed record KernelRoute(string Destination, string? Via, string? Device, uint Metric, string? Type = null)
 {
     /// <summary>The routes of <paramref name="protocol"/> (a number) in the main table, IPv6 then IPv4.</summary>
     public static async Task<IReadOnlyList<KernelRoute>> ReadAsync(HostShell shell, int protocol, CancellationToken cancellationToken)
@@ -48,15 +49,17 @@ public sealed record KernelRoute(string Destination, string? Via, string? Device
                 : route.TryGetProperty("via", out var v) && v.TryGetProperty("host", out var host) ? "inet6 " + host.GetString()
                 : null;
             var device = route.TryGetProperty("dev", out var dev) ? dev.GetString() : null;
-            var metric = route.TryGetProperty("metric", out var m) ? m.GetInt32() : 0;
-            yield return new KernelRoute(destination, via, device, metric);
+            // A route's priority is 32 bits unsigned (an unreachable route may have 4294967295).
+            var metric = route.TryGetProperty("metric", out var m) && m.TryGetUInt32(out var value) ? value : 0;
+            var type = route.TryGetProperty("type", out var t) ? t.GetString() : null;
+            yield return new KernelRoute(destination, via, device, metric, type is null or "unicast" ? null : type);
         }
     }
 
-    /// <summary>The arguments of `ip` that name this route (family, destination, next hop, device, metric).</summary>
-    public IReadOnlyList<string> Arguments(string verb, int protocol, int metric)
+    /// <summary>The arguments of `ip` that name this route (family, type, destination, next hop, device, metric).</summary>
+    public IReadOnlyList<string> Arguments(string verb, int protocol, uint metric)
     {
-        List<string> args = [Destination.Contains(':', StringComparison.Ordinal) ? "-6" : "-4", "route", verb, Destination];
+        List<string> args = [Destination.Contains(':', StringComparison.Ordinal) ? "-6" : "-4", "route", verb, .. Type is { } type ? new[] { type } : [], Destination];
         if (Via is { } via)
         {
             args.Add("via");
@@ -101,7 +104,7 @@ public sealed class StandInRoutes(HostShell shell, TimeProvider time)
     /// Below babeld's own routes in the kernel (it installs at 0, which IPv6 turns into 1024): a
     /// learned route to the prefix, while there is one, carries the traffic, and neither replaces the other.
     /// </summary>
-    public const int KernelMetric = 2000;
+    public const uint KernelMetric = 2000;
 
     /// <summary>The longest a retired stand-in stays (babeld then has heard a periodic update of every neighbour).</summary>
     public static readonly TimeSpan RetiredFor = TimeSpan.FromSeconds(30);
@@ -201,7 +204,7 @@ public sealed class LeftRoutes(HostShell shell)
     public const int Protocol = 252;
 
     /// <summary>Below babeld's routes (0, 1024 for IPv6) and stand-ins (<see cref="StandInRoutes.KernelMetric"/>).</summary>
-    public const int KernelMetric = 3000;
+    public const uint KernelMetric = 3000;
 
     /// <returns>How many routes were kept.</returns>
     public async Task<int> KeepAsync(CancellationToken cancellationToken)

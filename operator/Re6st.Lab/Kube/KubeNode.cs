@@ -131,6 +131,20 @@ public sealed class KubeNode : IAsyncDisposable
         await Command.RunAsync("kill", [frozen ? "-STOP" : "-CONT", kubelets[0].ToString(System.Globalization.CultureInfo.InvariantCulture)]);
     }
 
+    /// <summary>
+    /// Hides (or shows again) <c>/dev/net/tun</c> from the node's kubelet and containerd: a tmpfs
+    /// over <c>/dev/net</c> in the node's own mount namespace, as on a host whose kernel has no tun.
+    /// The machine's /dev is untouched (the node's namespace is private), and the mount goes with
+    /// the node.
+    /// </summary>
+    public async Task HideTunAsync(bool hidden)
+    {
+        var mounts = $"--mount=/proc/{ProcessId}/ns/mnt";
+        await Command.RunAsync("nsenter", hidden
+            ? [mounts, "--", "mount", "-t", "tmpfs", "-o", "size=16k,mode=755", "re6st-lab-no-tun", "/dev/net"]
+            : [mounts, "--", "umount", "/dev/net"]);
+    }
+
     public override string ToString() => $"node {Host.Name} ({Address})";
 
     /// <summary>Whether a Node's Ready condition is True.</summary>

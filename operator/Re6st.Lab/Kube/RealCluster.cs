@@ -78,6 +78,9 @@ public sealed class RealCluster : IAsyncDisposable
 
     public Kubernetes Admin => ControlPlane.Admin;
 
+    /// <summary>The path of the kubectl the lab runs.</summary>
+    public string Kubectl => _options.Kubectl;
+
     /// <summary>The Mesh the chart made ("demo", the chart's default).</summary>
     public string Mesh { get; private set; } = "";
 

@@ -20,6 +20,13 @@ public sealed class KernelRouteTests
         const string v4ViaV6 = """[{"dst":"10.42.0.3","via":{"family":"inet6","host":"fe80::56f6:a47e:1:1"},"dev":"r6a000","protocol":"babel","flags":["onlink"]}]""";
         Assert.Equal([new KernelRoute("10.42.0.3/32", "inet6 fe80::56f6:a47e:1:1", "r6a000", 0)], KernelRoute.Parse(v4ViaV6, 32));
         Assert.Empty(KernelRoute.Parse("", 128));
+
+        // An unreachable route with the largest priority the kernel takes, 2^32 - 1: both survive the copy.
+        const string unreachable = """[{"type":"unreachable","dst":"fd00::/64","dev":"lo","metric":4294967295,"flags":[],"pref":"medium"}]""";
+        var lost = Assert.Single(KernelRoute.Parse(unreachable, 128));
+        Assert.Equal(new KernelRoute("fd00::/64", null, "lo", 4294967295, "unreachable"), lost);
+        Assert.Equal(["-6", "route", "replace", "unreachable", "fd00::/64", "dev", "lo", "proto", "252", "metric", "3000"], lost.Arguments("replace", 252, 3000));
+        Assert.Equal(["-6", "route", "del", "unreachable", "fd00::/64", "dev", "lo", "proto", "42", "metric", "4294967295"], lost.Arguments("del", 42, lost.Metric));
     }
 
     [Fact]

@@ -25,6 +25,22 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         var started = DateTime.UtcNow;
         void Say(string line) => output.WriteLine($"[{(DateTime.UtcNow - started).TotalSeconds,6:F1}s] {line}");
         await using var cluster = await RealCluster.StartAsync(new RealClusterOptions { Repository = Repository.Root, Nodes = 4 }, Say, Say, None);
+        await using var agentLogs = AgentLogs.Follow(cluster);
+
+        // When pings were lost: what the agents said around the first outage.
+        void SayWhyLost(PingFigures[] figures)
+        {
+            if (figures.Sum(f => f.Lost) <= figures.Sum(f => f.Sent) / 1000 || figures.Where(f => f.Lost > 0).Min(f => f.LongestOutageStart) is not { } at)
+            {
+                return;
+            }
+
+            Say($"what the agents said from 5 s before the first outage ({at:HH:mm:ss.f}) to 3 s after it:");
+            foreach (var line in agentLogs.Between(at - TimeSpan.FromSeconds(5), at + TimeSpan.FromSeconds(3)))
+            {
+                Say($"  {line}");
+            }
+        }
 
         // Installed: one agent pod per node and the operator, Running, every pair pinging (StartAsync waited for it).
         var agents = await cluster.PodsAsync("agent", None);
@@ -58,6 +74,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.All(rolled, p => Assert.True(p.Metadata.Annotations?.TryGetValue("rolled", out var value) == true && value == "once", $"{p.Metadata.Name} was not rolled"));
         Assert.True(sent > 1000, $"{sent} pings");
 
+        SayWhyLost(figures);
         // Each agent handed its host over to its next pod (HandOver): tunnels and routes stayed, peers stood in.
         Assert.True(lost <= sent / 1000, $"the rolling upgrade lost more than 0.1 % of the pings between hosts: {lost} of {sent}; {string.Join("; ", figures.Select((f, i) => (f, i)).Where(x => x.f.Lost > 0).Select(x => $"{pairs[x.i]}: {x.f}"))}");
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
@@ -94,6 +111,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         var adopted = successorLog.Split('\n').Count(l => l.Contains(": adopted ", StringComparison.Ordinal));
         var arrowsAfter = await ArrowIdsAsync(cluster, "b");
         Say($"the new agent of b adopted {adopted} arrows; its arrows now: {string.Join(", ", arrowsAfter)}");
+        SayWhyLost(figures);
         Assert.Equal(arrowsBefore, arrowsAfter);
         Assert.True(adopted >= arrowsBefore.Count, $"the new agent adopted {adopted} of {arrowsBefore.Count} arrows:\n{successorLog}");
         Assert.True(lost <= sent / 1000, $"replacing b's agent pod lost more than 0.1 % of the pings to and from b: {lost} of {sent}; {string.Join("; ", figures.Select((f, i) => (f, i)).Where(x => x.f.Lost > 0).Select(x => $"{pairs[x.i]}: {x.f}"))}");
@@ -143,6 +161,42 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.NotNull(message);
         Assert.Contains("/proc/sys", message, StringComparison.Ordinal);
         await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set", "agent.privileged=true"], None);
+        await cluster.WaitAgentsRolledOutAsync(TimeSpan.FromMinutes(3), None);
+        await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
+
+        // A node without tun: the kubelet does not start the agent's pod there, and the pod's event
+        // names /dev/net/tun (the chart mounts it with type CharDevice), while its peers stand in
+        // for the host the deleted pod handed over. Once the device is back, the pod starts.
+        var bare = cluster.Nodes.Single(n => n.Host.Name == "c");
+        var replaced = (await cluster.PodsAsync("agent", None)).Single(p => p.Spec.NodeName == "c").Metadata.Name;
+        Say($"/dev/net/tun hidden on node c, kubectl delete pod {replaced}");
+        await bare.HideTunAsync(true);
+        try
+        {
+            await cluster.KubectlAsync(["-n", RealCluster.Namespace, "delete", "pod", replaced, "--wait=false"], None);
+            var refused = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            string? mountEvent = null;
+            while (mountEvent is null && DateTime.UtcNow < refused)
+            {
+                await Task.Delay(1000);
+                foreach (var pod in (await cluster.PodsAsync("agent", None)).Where(p => p.Spec.NodeName == "c" && p.Metadata.Name != replaced))
+                {
+                    mountEvent ??= (await cluster.Admin.CoreV1.ListNamespacedEventAsync(RealCluster.Namespace, fieldSelector: $"involvedObject.name={pod.Metadata.Name}", cancellationToken: None)).Items
+                        .Where(e => e.Reason == "FailedMount" && e.Message?.Contains("/dev/net/tun", StringComparison.Ordinal) == true)
+                        .Select(e => $"{e.Reason}: {e.Message}")
+                        .FirstOrDefault();
+                }
+            }
+
+            Say($"the agent pod of a node without tun: {mountEvent}");
+            Assert.NotNull(mountEvent);
+            Assert.Empty(await Re6st.Lab.Cluster.LabCluster.UnreachablePairsAsync(hosts));
+        }
+        finally
+        {
+            await bare.HideTunAsync(false);
+        }
+
         await cluster.WaitAgentsRolledOutAsync(TimeSpan.FromMinutes(3), None);
         await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
 
