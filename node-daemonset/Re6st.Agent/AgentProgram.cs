@@ -62,7 +62,8 @@ public static class AgentProgram
         ArgumentNullException.ThrowIfNull(line);
         ArgumentNullException.ThrowIfNull(log);
         var options = line.Agent;
-        if (HostRequirements.Missing(HostRequirements.Read(options.Technologies), options.Technologies) is { Count: > 0 } missing)
+        var facts = await HostRequirements.ReadAsync(options.Technologies, stop).ConfigureAwait(false);
+        if (HostRequirements.Missing(facts, options.Technologies) is { Count: > 0 } missing)
         {
             log($"re6st-agent: this host lacks what the agent needs:\n  - {string.Join("\n  - ", missing)}");
             return 3;

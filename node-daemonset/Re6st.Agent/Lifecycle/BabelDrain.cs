@@ -17,17 +17,32 @@ public sealed class BabelDrain(HostShell shell)
     private const string Table = "re6st";
     private const string Set = "draining";
 
+    private static readonly string Script = $$"""
+        table inet {{Table}} {
+          set {{Set}} { type ifname; }
+          chain input { type filter hook input priority 0; iifname @{{Set}} udp dport 6696 drop; }
+          chain output { type filter hook output priority 0; oifname @{{Set}} udp dport 6696 drop; }
+        }
+        """;
+
+    /// <summary>
+    /// Asks the kernel whether it would take the drain's table in place of any table of that name,
+    /// changing nothing: <c>nft --check</c> sends the batch, the kernel validates each message and
+    /// aborts the transaction. A kernel without nf_tables refuses it (nfnetlink missing: nft cannot
+    /// open its socket; the inet family missing: the kernel refuses the table). The table is
+    /// added and deleted first, as <see cref="InitializeAsync"/> deletes it: a left table whose
+    /// chains differ would refuse the new definition.
+    /// </summary>
+    public static Task<CommandResult> CheckAsync(HostShell shell, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(shell);
+        return shell.RunAsync("nft", ["--check", $"add table inet {Table}\ndelete table inet {Table}\n{Script}"], cancellationToken: cancellationToken);
+    }
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        var script = $$"""
-            table inet {{Table}} {
-              set {{Set}} { type ifname; }
-              chain input { type filter hook input priority 0; iifname @{{Set}} udp dport 6696 drop; }
-              chain output { type filter hook output priority 0; oifname @{{Set}} udp dport 6696 drop; }
-            }
-            """;
         await shell.RunAsync("nft", ["delete", "table", "inet", Table], cancellationToken: cancellationToken).ConfigureAwait(false);
-        await NftAsync(script, cancellationToken).ConfigureAwait(false);
+        await NftAsync(Script, cancellationToken).ConfigureAwait(false);
     }
 
     public Task StartAsync(string interfaceName, CancellationToken cancellationToken) =>

@@ -31,9 +31,40 @@ public sealed class HostRequirementsTests
     }
 
     [Fact]
-    public void ThisMachine_AsTheTestsRunOnIt_HasEverything()
+    public void AKernelWithoutNfTables_IsNamedWithWhatNftSaid_AndNothingElse()
     {
-        // The tests run as root with the Debian packages test.sh installs: what the lab's agents need.
-        Assert.Empty(HostRequirements.Missing(HostRequirements.Read(TunnelTechnology.All), TunnelTechnology.All));
+        // What nft 1.0.6 prints when socket(AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER) fails with
+        // EPROTONOSUPPORT, as on a kernel without nfnetlink.
+        var missing = HostRequirements.Missing(new(true, true, true, AllPrograms, "mnl.c:60: Unable to initialize Netlink socket: Protocol not supported"), TunnelTechnology.All);
+
+        var lack = Assert.Single(missing);
+        Assert.StartsWith("nf_tables in the kernel (the agent drains arrows with an nft table; nft said: mnl.c:60: Unable to initialize Netlink socket: Protocol not supported)", lack, StringComparison.Ordinal);
+        Assert.Contains("CONFIG_NF_TABLES and CONFIG_NF_TABLES_INET", lack, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NftsRefusal_IsQuotedByItsFirstLine_NotTheScriptItPointsInto()
+    {
+        // A refusal from the kernel itself: nft quotes the line and points into it.
+        const string Refusal = """
+            Error: Could not process rule: No such file or directory
+              chain input { type filter hook input priority 0; iifname @draining udp dport 6696 drop; }
+                    ^^^^^
+            """;
+        var lack = Assert.Single(HostRequirements.Missing(new(true, true, true, AllPrograms, Refusal), TunnelTechnology.All));
+
+        Assert.Contains("nft said: Error: Could not process rule: No such file or directory)", lack, StringComparison.Ordinal);
+        Assert.DoesNotContain("^", lack, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThisMachine_AsTheTestsRunOnIt_HasEverything()
+    {
+        // The tests run as root with the Debian packages test.sh installs: what the lab's agents
+        // need, nf_tables included (its kernel takes the drain's table; nothing is changed).
+        var facts = await HostRequirements.ReadAsync(TunnelTechnology.All, CancellationToken.None);
+
+        Assert.Null(facts.NfTablesRefusal);
+        Assert.Empty(HostRequirements.Missing(facts, TunnelTechnology.All));
     }
 }
