@@ -206,17 +206,26 @@ public sealed class LeftRoutes(HostShell shell)
     /// <summary>Below babeld's routes (0, 1024 for IPv6) and stand-ins (<see cref="StandInRoutes.KernelMetric"/>).</summary>
     public const uint KernelMetric = 3000;
 
+    /// <summary>
+    /// Keeps the routes that carry packets; drops the unreachable ones babeld left for prefixes it
+    /// had lost (see BabelRoute.Carries): they carry nothing, and the new babeld would never
+    /// relearn them to replace them.
+    /// </summary>
     /// <returns>How many routes were kept.</returns>
     public async Task<int> KeepAsync(CancellationToken cancellationToken)
     {
         var left = await KernelRoute.ReadAsync(shell, BabelProtocol, cancellationToken).ConfigureAwait(false);
         foreach (var route in left)
         {
-            await shell.RunAsync("ip", route.Arguments("replace", Protocol, KernelMetric), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (route.Type is null)
+            {
+                await shell.RunAsync("ip", route.Arguments("replace", Protocol, KernelMetric), cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
             await shell.RunAsync("ip", route.Arguments("del", BabelProtocol, route.Metric), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        return left.Count;
+        return left.Count(r => r.Type is null);
     }
 
     /// <summary>Removes the kept routes to the destinations in <paramref name="installed"/> (babeld's own route is in place); returns how many went.</summary>
