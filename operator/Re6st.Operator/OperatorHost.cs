@@ -59,24 +59,60 @@ public sealed partial class OperatorHost : IDisposable
             return;
         }
 
+        // Until this replica first leads, a lease it cannot read (API server unreachable, or a
+        // refusal) is waited out: the operator keeps serving its metrics and says why.
+        while (true)
+        {
+            try
+            {
+                await ElectAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when ((e is HttpRequestException or k8s.Autorest.HttpOperationException) && !cancellationToken.IsCancellationRequested)
+            {
+                LogLeaseUnreadable(_log, _options.Namespace, _options.LeaseName, e.Message, LeaseRetry.TotalSeconds);
+                await Task.Delay(LeaseRetry, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static readonly TimeSpan LeaseRetry = TimeSpan.FromSeconds(2);
+
+    private async Task ElectAsync(CancellationToken cancellationToken)
+    {
         var lease = new LeaseLock(_client, _options.Namespace, _options.LeaseName, _options.Identity);
         using var elector = new LeaderElector(new LeaderElectionConfig(lease)
         {
             LeaseDuration = TimeSpan.FromSeconds(15),
             RenewDeadline = TimeSpan.FromSeconds(10),
-            RetryPeriod = TimeSpan.FromSeconds(2),
+            RetryPeriod = LeaseRetry,
         });
         using var leading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task work = Task.CompletedTask;
+        var led = false;
         elector.OnStartedLeading += () =>
         {
+            led = true;
             LogLeading(_log, _options.Identity);
             work = LeadAsync(leading.Token);
         };
         elector.OnNewLeader += leader => LogLeader(_log, leader);
-        await elector.RunUntilLeadershipLostAsync(cancellationToken).ConfigureAwait(false);
-        await leading.CancelAsync().ConfigureAwait(false);
-        await work.ConfigureAwait(false);
+        try
+        {
+            await elector.RunUntilLeadershipLostAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (led && (e is HttpRequestException or k8s.Autorest.HttpOperationException))
+        {
+            // The lease could not be renewed: another replica may take it once it expires, so
+            // this one stops as if it had lost it.
+            LogRenewFailed(_log, _options.Identity, e.Message);
+        }
+        finally
+        {
+            await leading.CancelAsync().ConfigureAwait(false);
+            await work.ConfigureAwait(false);
+        }
+
         if (!cancellationToken.IsCancellationRequested)
         {
             LogLost(_log, _options.Identity);
@@ -188,4 +224,10 @@ public sealed partial class OperatorHost : IDisposable
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "reconcile of {Key} failed, retrying with backoff: {Error}")]
     private static partial void LogFailed(ILogger log, string key, string error, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "cannot read the lease {Namespace}/{Lease}: {Error}; trying again in {Seconds} s")]
+    private static partial void LogLeaseUnreadable(ILogger log, string @namespace, string lease, string error, double seconds);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "{Identity} could not renew the lease: {Error}")]
+    private static partial void LogRenewFailed(ILogger log, string identity, string error);
 }

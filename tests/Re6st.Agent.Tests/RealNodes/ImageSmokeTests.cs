@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 using DotNet.Testcontainers.Images;
@@ -99,11 +100,10 @@ public sealed class ImageSmokeTests(ITestOutputHelper output)
         Assert.Contains("usage: re6st-operator", stderr, StringComparison.Ordinal);
 
         // As the chart runs it: the image's user (65532), a read-only root with /tmp writable, no
-        // capability; with no API server to reach, it keeps listing and serves its metrics. Leader
-        // election is off: with it, an unreachable API server ends the operator at its first read of
-        // the lease (an unhandled HttpRequestException, exit code 139).
+        // capability, leader election on; with no API server to reach, it serves its metrics and
+        // keeps trying to read its lease.
         await using var operatorContainer = Container(podman, image)
-            .WithCommand("--no-leader-election", "--metrics", "0.0.0.0:9653")
+            .WithCommand("--metrics", "0.0.0.0:9653")
             .WithTmpfsMount("/tmp")
             .WithCreateParameterModifier(p =>
             {
@@ -125,8 +125,8 @@ public sealed class ImageSmokeTests(ITestOutputHelper output)
         Assert.Matches(@"^HTTP/1\.[01] 200 ", scrape.Stdout);
         Assert.Contains("# TYPE re6st_operator_leader gauge", scrape.Stdout, StringComparison.Ordinal);
 
-        // Without leader election it reconciles at once (its lists are retried meanwhile); it wrote nothing.
-        Assert.Contains("\nre6st_operator_leader 1", scrape.Stdout, StringComparison.Ordinal);
+        // It does not lead (no lease read yet), and wrote nothing.
+        Assert.Contains("\nre6st_operator_leader 0", scrape.Stdout, StringComparison.Ordinal);
         Assert.Contains("\nre6st_operator_writes_total 0", scrape.Stdout, StringComparison.Ordinal);
         var status = await operatorContainer.ExecAsync(["cat", "/proc/1/status"], deadline.Token);
         Assert.Matches(@"\nUid:\s+65532\s", status.Stdout);
@@ -140,12 +140,13 @@ public sealed class ImageSmokeTests(ITestOutputHelper output)
         }
 
         string logs;
-        while (!(logs = await LogsAsync()).Contains("list/watch failed, listing again", StringComparison.Ordinal))
+        while (Regex.Count(logs = await LogsAsync(), "cannot read the lease re6st-system/re6st-operator: .*; trying again in 2 s") < 2)
         {
             await Task.Delay(200, deadline.Token);
         }
 
         Assert.Contains("Connection refused", logs, StringComparison.Ordinal);
+        Assert.True(operatorContainer.State == TestcontainersStates.Running, $"the operator stopped: {operatorContainer.State}");
         Say($"the operator's logs:\n{logs}");
         Say($"done in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
     }
