@@ -129,10 +129,7 @@ public sealed partial class HostAgent
 
         var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
         _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
-        // Settled: a neighbour on every arrow for two hellos, and every kept route replaced by one
-        // of this babeld's (a kept route babeld has not relearnt still carries packets; one it never
-        // relearns, a peer gone meanwhile, goes at the bound below).
-        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval && _keptRoutes == 0;
+        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
         if (!settled && now - _babeldStartedAt < HandOver.MaxLength / 4)
         {
             return;
@@ -140,7 +137,7 @@ public sealed partial class HostAgent
 
         var dropped = await _leftRoutes!.RemoveAsync(cancellationToken).ConfigureAwait(false);
         File.Delete(HandOverFile);
-        _log($"{Node}: taken over{(settled ? "" : $" after {(HandOver.MaxLength / 4).TotalSeconds:F0} s ({(_neighboursBackSince is null ? "not every arrow has its neighbour back" : $"{_keptRoutes} kept route(s) babeld did not relearn")})")}: {dropped} route(s) the previous babeld left removed, peers no longer stand in");
+        _log($"{Node}: taken over{(settled ? "" : $" after {(HandOver.MaxLength / 4).TotalSeconds:F0} s (not every arrow has its neighbour back)")}: {dropped} route(s) the previous babeld left removed, peers no longer stand in");
         (_handOverUntil, _keptRoutes) = (null, 0);
         Count("taken-over");
     }
