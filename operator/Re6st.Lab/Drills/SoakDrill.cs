@@ -173,6 +173,8 @@ public static class SoakDrill
 
         // A host is isolated while none of its pings with any other host is answered, for 2 s or more.
         var isolations = 0;
+        var longestIsolation = TimeSpan.Zero;
+        var longestIsolated = "";
         foreach (var (host, points) in answeredAt)
         {
             var slots = points.GroupBy(p => (p.From.Ticks - pairs[0].Record.Started.Ticks) / pace.Ticks)
@@ -189,6 +191,12 @@ public static class SoakDrill
                 {
                     isolations++;
                 }
+
+                if (dark * pace > longestIsolation)
+                {
+                    longestIsolation = dark * pace;
+                    longestIsolated = host;
+                }
             }
         }
 
@@ -201,6 +209,8 @@ public static class SoakDrill
             PingsSent: sent,
             PingsLost: lost,
             HostIsolationEvents: isolations,
+            LongestIsolationSeconds: Math.Round(longestIsolation.TotalSeconds, 2),
+            LongestIsolated: longestIsolated,
             LongestOutageSeconds: Math.Round(longest.TotalSeconds, 2),
             LongestOutage: longestWhere,
             BabeldLogLinesMax: Math.Round(samples.Values.Select(s => PerMinute(s, x => x.BabeldLines)).DefaultIfEmpty(0).Max(), 1),
@@ -275,6 +285,8 @@ public sealed record SoakReport(
     long PingsSent,
     long PingsLost,
     int HostIsolationEvents,
+    double LongestIsolationSeconds,
+    string LongestIsolated,
     double LongestOutageSeconds,
     string LongestOutage,
     double BabeldLogLinesMax,
