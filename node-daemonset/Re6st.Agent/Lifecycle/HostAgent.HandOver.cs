@@ -127,18 +127,34 @@ public sealed partial class HostAgent
             _keptRoutes -= await _leftRoutes!.RemoveCoveredAsync(installed, cancellationToken).ConfigureAwait(false);
         }
 
-        var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
-        _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
-        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
-        if (!settled && now - _babeldStartedAt < HandOver.MaxLength / 4)
+        // Past the bound, what babeld never relearnt (a destination gone meanwhile) goes too.
+        var bounded = now - _babeldStartedAt >= HandOver.MaxLength / 4;
+        if (_keptRoutes > 0 && bounded)
+        {
+            var dropped = await _leftRoutes!.RemoveAsync(cancellationToken).ConfigureAwait(false);
+            _log($"{Node}: {dropped} route(s) the previous babeld left and this one did not relearn within {(HandOver.MaxLength / 4).TotalSeconds:F0} s removed");
+            _keptRoutes = 0;
+        }
+
+        if (_handOverUntil is null)
         {
             return;
         }
 
-        var dropped = await _leftRoutes!.RemoveAsync(cancellationToken).ConfigureAwait(false);
+        // The host is back once every arrow has its neighbour (for two hellos): peers stop standing
+        // in and the pod is ready. A kept route stays until babeld has its own to the same place:
+        // dropping it earlier cut the replies to a peer for seconds.
+        var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
+        _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
+        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
+        if (!settled && !bounded)
+        {
+            return;
+        }
+
         File.Delete(HandOverFile);
-        _log($"{Node}: taken over{(settled ? "" : $" after {(HandOver.MaxLength / 4).TotalSeconds:F0} s (not every arrow has its neighbour back)")}: {dropped} route(s) the previous babeld left removed, peers no longer stand in");
-        (_handOverUntil, _keptRoutes) = (null, 0);
+        _log($"{Node}: taken over{(settled ? "" : $" after {(HandOver.MaxLength / 4).TotalSeconds:F0} s (not every arrow has its neighbour back)")}: peers no longer stand in; {_keptRoutes} route(s) the previous babeld left kept until this one has its own");
+        _handOverUntil = null;
         Count("taken-over");
     }
 

@@ -354,7 +354,7 @@ public sealed partial class HostAgent : IAsyncDisposable
             StandingIn = [.. _standingIn],
         };
         Metrics.ObserveHandOver(_standingIn.Count, _handedOver || _handOverUntil is not null || _keptRoutes > 0);
-        MarkReady(!_handedOver && _handOverUntil is null && _keptRoutes == 0 && babel.Connected);
+        MarkReady(!_handedOver && _handOverUntil is null && babel.Connected);
         return _source.PublishAsync(status, cancellationToken);
     }
 
