@@ -18,7 +18,7 @@ public sealed record AgentCommandLine
                            (--kubeconfig FILE | --in-cluster | --membership-dir DIR --babel-key-file FILE)
                            [--state-dir DIR] [--netns NAME] [--metrics HOST:PORT] [--interface-prefix P]
                            [--technologies wireguard,openvpn] [--pool-size N] [--seed N] [--traces URL|off]
-                           [--on-stop auto|hand-over|clean]
+                           [--on-stop auto|hand-over|clean] [--cni-conf-dir DIR]
           --node          this host's name (default: $NODE_NAME)
           --underlay      the address peers reach this host at (default: $HOST_IP)
           --mesh          the mesh this agent serves (default: $RE6ST_MESH, else "default")
@@ -30,6 +30,8 @@ public sealed record AgentCommandLine
                           them to the agent's next run, its peers standing in meanwhile), or auto (default):
                           hand over while the DaemonSet $RE6ST_DAEMONSET in $POD_NAMESPACE and this host's
                           MeshNode remain, clean when either is gone (helm uninstall, host left the mesh)
+          --cni-conf-dir  where the host's CNI configuration goes when the mesh carries pods
+                          (default /etc/cni/net.d)
         """;
 
     public required AgentOptions Agent { get; init; }
@@ -63,7 +65,7 @@ public sealed record AgentCommandLine
         ArgumentNullException.ThrowIfNull(environment);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
-        string[] valued = ["--node", "--underlay", "--mesh", "--kubeconfig", "--membership-dir", "--babel-key-file", "--state-dir", "--netns", "--metrics", "--interface-prefix", "--technologies", "--pool-size", "--seed", "--traces", "--on-stop"];
+        string[] valued = ["--node", "--underlay", "--mesh", "--kubeconfig", "--membership-dir", "--babel-key-file", "--state-dir", "--netns", "--metrics", "--interface-prefix", "--technologies", "--pool-size", "--seed", "--traces", "--on-stop", "--cni-conf-dir"];
         string[] switches = ["--in-cluster"];
         for (var i = 0; i < args.Count; i++)
         {
@@ -109,6 +111,11 @@ public sealed record AgentCommandLine
             options = options with { InterfacePrefix = prefix.Length is > 0 and <= 11 && prefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && prefix[0] != 'z'
                 ? prefix
                 : throw new FormatException($"--interface-prefix: '{prefix}' must be 1 to 11 letters, digits, '-' or '_', not starting with 'z' (names are prefix + 3 characters, and their tombstones 'z' + name, within Linux's 15)") };
+        }
+
+        if (Value("--cni-conf-dir") is { } cni)
+        {
+            options = options with { CniConfDirectory = Path.IsPathFullyQualified(cni) ? cni : throw new FormatException($"--cni-conf-dir: '{cni}' is not an absolute path") };
         }
 
         if (Value("--pool-size") is { } pool)

@@ -71,7 +71,7 @@ public static class ClusterBench
 }
 
 /// <summary>The figures of <c>re6st bench cluster</c>.</summary>
-/// <param name="SecondsTo">Seconds from the start to each step (imagesBuilt, controlPlaneAnswers, nodesReady, podsRunning, allPairsPing).</param>
+/// <param name="SecondsTo">Seconds from the start to each step (imagesBuilt, controlPlaneAnswers, nodesRegistered, podsRunning, nodesReady: Ready once their agents wrote the pod network, allPairsPing).</param>
 /// <param name="NodeMemoryMeanMiB">Resident MiB per node by kind, the mean over nodes.</param>
 /// <param name="NodeMemoryMaxMiB">The same, the largest node.</param>
 /// <param name="ControlPlaneMemoryMiB">Resident MiB of each control-plane program.</param>

@@ -46,6 +46,11 @@ public sealed class MeshValidatorTests
         { "bridge share above one", new() { Ipv6Range = V6, BridgeShare = 1.5 }, "spec.bridgeShare", "must be a share between 0 and 1 (got 1.5)" },
         { "bridge renew share negative", new() { Ipv6Range = V6, BridgeRenewShare = -0.3 }, "spec.bridgeRenewShare", "must be a share between 0 and 1 (got -0.3)" },
         { "min bridges zero", new() { Ipv6Range = V6, MinBridges = 0 }, "spec.minBridges", "must be between 1 and 1000 (got 0)" },
+        { "pods with /32 IPv4 node prefixes", new() { Ipv6Range = V6, Ipv4Range = "10.42.0.0/16", PodNetwork = new() { Enabled = true } }, "spec.ipv4NodePrefixLength", "a node's IPv4 prefix is a /32, which leaves no room for a pod range: set /24 or shorter" },
+        { "IPv6 pod range wider than a node prefix", new() { Ipv6Range = V6, PodNetwork = new() { Enabled = true, Ipv6PrefixLength = 64 } }, "spec.podNetwork.ipv6PrefixLength", "/64 must be longer than a node's /64 (ipv6NodePrefixLength), from which it is carved" },
+        { "IPv6 pod range too small", new() { Ipv6Range = V6, PodNetwork = new() { Enabled = true, Ipv6PrefixLength = 124 } }, "spec.podNetwork.ipv6PrefixLength", "and at most /120" },
+        { "IPv4 pod range too small", new() { Ipv6Range = V6, Ipv4Range = "10.42.0.0/16", Ipv4NodePrefixLength = 24, PodNetwork = new() { Enabled = true, Ipv4PrefixLength = 31 } }, "spec.podNetwork.ipv4PrefixLength", "and at most /30" },
+        { "IPv4 pod range without an IPv4 range", new() { Ipv6Range = V6, PodNetwork = new() { Enabled = true, Ipv4PrefixLength = 25 } }, "spec.podNetwork.ipv4PrefixLength", "/25 is set but the mesh has no ipv4Range" },
         { "min bridges too many", new() { Ipv6Range = V6, MinBridges = 1001 }, "spec.minBridges", "must be between 1 and 1000 (got 1001)" },
     };
 

@@ -121,6 +121,46 @@ public sealed class NodePlanTests
     public void RouteFilter_Denies_MatchesExactlyOrStrictlyInside(FilterMatch match, string route, bool denied) =>
         Assert.Equal(denied, new RouteFilter(IpPrefix.Parse("fd5e:6e7:0:4000::/50"), match).Denies(IpPrefix.Parse(route)));
 
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void NodePlanFor_PodNetwork_CarvesEachNodesPodRangesFromItsOwnPrefixes_ClearOfItsAddress(int order, int[] subMeshes)
+    {
+        var spec = new MeshSpec { Ipv6Range = "fd5e:6e7::/48", Ipv4Range = "10.0.0.0/8", Ipv4NodePrefixLength = 24, Order = order, SubMeshes = subMeshes, PodNetwork = new PodNetworkSpec { Enabled = true } };
+        var layout = MeshValidator.Validate(spec).ValueOrThrow();
+        Assert.Equal(new PodNetworkLayout(65, 25), layout.Pods);
+        var plan = MeshPlanner.Plan(layout, [.. Enumerable.Range(0, 240).Select(i => NodeInfo.Named($"node-{i:D3}"))], null, false, new Xoshiro256StarStar(7));
+        var ranges = new List<IpPrefix>();
+        for (var i = 0; i < plan.NodeCount; i++)
+        {
+            var node = plan.NodePlanFor(i);
+            var pods = node.Pods!;
+            Assert.Equal(node.Ipv6Prefix.Subprefix(1, 65), pods.Ipv6);
+            Assert.Equal(node.Ipv4Prefix!.Value.Subprefix(1, 25), pods.Ipv4);
+            Assert.False(pods.Ipv6.Contains(IpPrefix.Parse(Host(node.Ipv6Prefix))));
+            Assert.False(pods.Ipv4!.Value.Contains(IpPrefix.Parse(Host(node.Ipv4Prefix.Value))));
+            Assert.Equal(layout.Ipv6Range, pods.MeshIpv6);
+            Assert.Equal(layout.Ipv4Range, pods.MeshIpv4);
+
+            // Pods are routed by what the node already announces: nothing of their own.
+            Assert.Contains(node.Memberships[0].Announce, a => a.Contains(pods.Ipv6));
+            Assert.Contains(node.Memberships[0].Announce, a => a.Contains(pods.Ipv4.Value));
+            Assert.Equal([pods.Ipv4.Value.ToString(), pods.Ipv6.ToString()], pods.ToPodCidrs());
+            ranges.Add(pods.Ipv6);
+            ranges.Add(pods.Ipv4.Value);
+        }
+
+        Assert.All(ranges, a => Assert.Single(ranges, b => a.Overlaps(b)));
+
+        // A set length takes the last sub-prefix of that length; without the pod network, no ranges.
+        var quarter = MeshValidator.Validate(spec with { PodNetwork = new PodNetworkSpec { Enabled = true, Ipv6PrefixLength = 66, Ipv4PrefixLength = 26 } }).ValueOrThrow();
+        var first = MeshPlanner.Plan(quarter, [NodeInfo.Named("a")], null, false, new Xoshiro256StarStar(1)).NodePlanFor(0);
+        Assert.Equal(first.Ipv6Prefix.Subprefix(3, 66), first.Pods!.Ipv6);
+        Assert.Equal(first.Ipv4Prefix!.Value.Subprefix(3, 26), first.Pods.Ipv4);
+        Assert.Null(Plan(order, subMeshes).NodePlanFor(0).Pods);
+
+        static string Host(IpPrefix p) => new IpPrefix(p.Family, p.Address + 1, p.Width).ToString();
+    }
+
     private static MeshPlan Plan(int order, int[] subMeshes) =>
         MeshPlanner.Plan(
             Base with { Order = order, SubMeshes = subMeshes },

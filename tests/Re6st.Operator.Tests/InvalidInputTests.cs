@@ -57,6 +57,9 @@ public sealed class InvalidInputTests(ApiServer server)
         { "more nodes expected than the range holds", """{"ipv6Range":"fd5e:f4::/56","expectedNodes":1000}""", "spec.expectedNodes", "1000 nodes do not fit" },
         { "zero hello interval", """{"ipv6Range":"RANGE","babel":{"helloInterval":"0s"}}""", "spec.babel.helloInterval", "must be positive" },
         { "invalid node selector key", """{"ipv6Range":"RANGE","nodeSelector":{"matchLabels":{"bad key!":"x"}}}""", "spec.nodeSelector.matchLabels", "is not a valid label key" },
+        { "pods without IPv4 room in a node prefix", """{"ipv6Range":"RANGE","ipv4Range":"10.203.0.0/16","podNetwork":{"enabled":true}}""", "spec.ipv4NodePrefixLength", "a node's IPv4 prefix is a /32, which leaves no room for a pod range" },
+        { "pod range wider than a node prefix", """{"ipv6Range":"RANGE","podNetwork":{"enabled":true,"ipv6PrefixLength":60}}""", "spec.podNetwork.ipv6PrefixLength", "/60 must be longer than a node's /64" },
+        { "IPv4 pod range without an IPv4 range", """{"ipv6Range":"RANGE","podNetwork":{"enabled":true,"ipv4PrefixLength":25}}""", "spec.podNetwork.ipv4PrefixLength", "the mesh has no ipv4Range" },
         { "policy that does not exist", """{"ipv6Range":"RANGE","policyRef":"no-such-policy"}""", "spec.policyRef", "RandomizationPolicy 'no-such-policy' does not exist" },
     };
 

@@ -55,6 +55,81 @@ public sealed class MeshReconcileTests(ApiServer server)
         Assert.Empty(await _cluster.MeshNodesAsync(test));
     }
 
+    [Fact]
+    public async Task PodNetwork_GivesEachNodeItsPodRanges_InsideItsPrefixes_AndReportsARangeFromElsewhere()
+    {
+        var test = Cluster.NewName("pods");
+        await using var op = await OperatorRun.StartAsync(server);
+        var labels = new Dictionary<string, string> { ["re6st.io/test"] = test };
+        var nodes = await _cluster.CreateNodesAsync(test, 4, labels);
+
+        // A node registered with a range from another allocator (kube-controller-manager's
+        // --allocate-node-cidrs) before the mesh existed.
+        var foreign = $"{test}-foreign";
+        await server.Admin.CoreV1.CreateNodeAsync(new k8s.Models.V1Node
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = foreign, Labels = new Dictionary<string, string>(labels) },
+            Spec = new k8s.Models.V1NodeSpec { PodCIDR = "10.244.7.0/24", PodCIDRs = ["10.244.7.0/24"] },
+        });
+        var mesh = Cluster.Mesh(test, test, s =>
+        {
+            s.Ipv4Range = "10.79.0.0/16";
+            s.Ipv4NodePrefixLength = 24;
+            s.PodNetwork = new PodNetworkResource { Enabled = true };
+        });
+        await _cluster.CreateAsync(mesh, V1Alpha1Mesh.Plural);
+        await _cluster.ReadyMeshAsync(test, 5, op.Log);
+
+        var meshNodes = (await _cluster.MeshNodesAsync(test)).ToDictionary(m => m.Spec.Node);
+        foreach (var name in nodes)
+        {
+            var spec = meshNodes[name].Spec;
+            var pods = spec.PodNetwork!;
+            var v6 = IpPrefix.Parse(pods.Ipv6Range);
+            var v4 = IpPrefix.Parse(pods.Ipv4Range!);
+
+            // The upper half of each node prefix: inside it, clear of the node's own (first) address.
+            Assert.Equal(IpPrefix.Parse(spec.Ipv6Prefix).Subprefix(1, 65), v6);
+            Assert.Equal(IpPrefix.Parse(spec.Ipv4Prefix!).Subprefix(1, 25), v4);
+            Assert.Equal(mesh.Spec.Ipv6Range, pods.MeshIpv6Range);
+            Assert.Equal("10.79.0.0/16", pods.MeshIpv4Range);
+
+            // This API server (1.20, without the IPv6DualStack feature gate) keeps one range per
+            // node, the first: IPv4. The node's pods get both families from its CNI configuration.
+            var node = await Cluster.EventuallyAsync(() => server.Admin.CoreV1.ReadNodeAsync(name), n => n.Spec?.PodCIDRs?.Count > 0, TimeSpan.FromSeconds(20), $"{name}: podCIDRs", op.Log);
+            Assert.Equal([v4.ToString()], node.Spec.PodCIDRs);
+            Assert.Equal(v4.ToString(), node.Spec.PodCIDR);
+        }
+
+        // No two nodes share an address.
+        var all = meshNodes.Values.SelectMany(m => new[] { m.Spec.PodNetwork!.Ipv6Range, m.Spec.PodNetwork.Ipv4Range! }).Select(IpPrefix.Parse).ToList();
+        Assert.All(all, a => Assert.Single(all, b => a.Overlaps(b)));
+
+        // The foreign range is reported (Degraded, naming the node and both ranges), not overwritten;
+        // the node still gets re6st's ranges in its MeshNode.
+        var degraded = await Cluster.EventuallyAsync(
+            () => _cluster.MeshAsync(test),
+            m => Conditions.IsTrue(m?.Status?.Conditions, Conditions.Degraded),
+            TimeSpan.FromSeconds(20),
+            "Degraded by the foreign pod range",
+            op.Log);
+        var condition = degraded!.Status!.Conditions!.Single(c => c.Type == Conditions.Degraded);
+        Assert.Equal("PodRangeConflict", condition.Reason);
+        Assert.Contains($"node {foreign} has podCIDRs 10.244.7.0/24 from elsewhere, not re6st's {meshNodes[foreign].Spec.PodNetwork!.Ipv4Range},", condition.Message, StringComparison.Ordinal);
+        Assert.Contains("--allocate-node-cidrs=false", condition.Message, StringComparison.Ordinal);
+        Assert.True(Conditions.IsTrue(degraded.Status.Conditions, Conditions.Ready));
+        Assert.Equal(["10.244.7.0/24"], (await server.Admin.CoreV1.ReadNodeAsync(foreign)).Spec.PodCIDRs);
+
+        // Once the foreign node leaves, the mesh is no longer Degraded, and a pass writes nothing more.
+        await _cluster.DeleteNodeAsync(foreign);
+        await Cluster.EventuallyAsync(() => _cluster.MeshAsync(test), m => !Conditions.IsTrue(m?.Status?.Conditions, Conditions.Degraded), TimeSpan.FromSeconds(20), "not Degraded", op.Log);
+        await op.Host.Meshes.ReconcileAsync(test, CancellationToken.None);
+        var writes = op.Host.Meshes.Writes;
+        await op.Host.Meshes.ReconcileAsync(test, CancellationToken.None);
+        Assert.Equal(writes, op.Host.Meshes.Writes);
+        await CleanUpAsync(test, op);
+    }
+
     private static async Task<string> MetricsTextAsync(OperatorRun op)
     {
         using var stream = new MemoryStream();

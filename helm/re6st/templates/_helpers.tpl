@@ -56,3 +56,12 @@ app.kubernetes.io/component: {{ .component }}
 - name: OTEL_EXPORTER_OTLP_PROTOCOL
   value: {{ .Values.tracing.otlpProtocol | quote }}
 {{- end -}}
+
+{{/* "true" when some mesh carries pods: the operator then runs on the host's network, since no pod network exists before it has planned one. */}}
+{{- define "re6st.podNetwork" -}}
+{{- $on := false }}
+{{- range .Values.meshes }}
+{{- if and .podNetwork .podNetwork.enabled }}{{- $on = true }}{{- end }}
+{{- end }}
+{{- $on -}}
+{{- end }}

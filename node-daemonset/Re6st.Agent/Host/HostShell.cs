@@ -46,6 +46,21 @@ public sealed class HostShell(string? netns = null)
         return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 
+    /// <summary>Applies an nft script in one transaction (<c>nft -f</c>): all of it, or nothing and an exception with nft's words.</summary>
+    public async Task NftScriptAsync(string script, CancellationToken cancellationToken = default)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, script, cancellationToken).ConfigureAwait(false);
+            await RunCheckedAsync("nft", ["-f", file], cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>Runs a command that must succeed; its error output becomes the exception's message.</summary>
     public async Task<string> RunCheckedAsync(string file, IEnumerable<string> args, CancellationToken cancellationToken = default)
     {

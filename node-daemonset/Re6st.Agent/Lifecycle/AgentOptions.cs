@@ -29,6 +29,9 @@ public sealed record AgentOptions(string Node, string StateDirectory, IPAddress 
     /// <summary>An active arrow whose far end has not spoken authenticated Babel for this long after it came up (or after babeld started) is destroyed.</summary>
     public TimeSpan AuthenticationGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Where the host's CNI configuration goes when the mesh carries pods (<see cref="PodNetwork"/>).</summary>
+    public string CniConfDirectory { get; init; } = "/etc/cni/net.d";
+
     /// <summary>How often the host reads its peers, accepts arrows and checks drains.</summary>
     public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);
 }

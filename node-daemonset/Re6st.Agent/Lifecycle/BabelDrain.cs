@@ -42,7 +42,7 @@ public sealed class BabelDrain(HostShell shell)
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await shell.RunAsync("nft", ["delete", "table", "inet", Table], cancellationToken: cancellationToken).ConfigureAwait(false);
-        await NftAsync(Script, cancellationToken).ConfigureAwait(false);
+        await shell.NftScriptAsync(Script, cancellationToken).ConfigureAwait(false);
     }
 
     public Task StartAsync(string interfaceName, CancellationToken cancellationToken) =>
@@ -53,18 +53,4 @@ public sealed class BabelDrain(HostShell shell)
 
     public async Task RemoveAsync(CancellationToken cancellationToken) =>
         await shell.RunAsync("nft", ["delete", "table", "inet", Table], cancellationToken: cancellationToken).ConfigureAwait(false);
-
-    private async Task NftAsync(string script, CancellationToken cancellationToken)
-    {
-        var file = Path.GetTempFileName();
-        try
-        {
-            await File.WriteAllTextAsync(file, script, cancellationToken).ConfigureAwait(false);
-            await shell.RunCheckedAsync("nft", ["-f", file], cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
 }

@@ -73,6 +73,7 @@ public sealed partial class HostAgent
         }
 
         await _announcements!.ApplyAsync(view.Plan, cancellationToken).ConfigureAwait(false);
+        await _pods!.ApplyAsync(view.Plan.Pods, cancellationToken).ConfigureAwait(false);
         var text = ConfigText(view);
         if (text == _configText)
         {

@@ -48,6 +48,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly PeerBackoff _backoff = new();
     private ArrowProber? _prober;
     private Announcements? _announcements;
+    private PodNetwork? _pods;
     private ArrowJournal? _journal;
     private HostTunnels? _tunnels;
     private InterfaceTombstones? _tombstones;
@@ -137,6 +138,8 @@ public sealed partial class HostAgent : IAsyncDisposable
         _memberships = [.. _view.Plan.Memberships.Select(m => m.SubMesh)];
         _announcements = new Announcements(_shell);
         await _announcements.ApplyAsync(_view.Plan, cancellationToken).ConfigureAwait(false);
+        _pods = new PodNetwork(_shell, _options.CniConfDirectory, _log);
+        await _pods.ApplyAsync(_view.Plan.Pods, cancellationToken).ConfigureAwait(false);
         _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
         WriteConfig(ConfigText(_view));
         _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
@@ -411,10 +414,10 @@ public sealed partial class HostAgent : IAsyncDisposable
     }
 
     /// <summary>
-    /// Clean shutdown: babeld stops, every arrow interface, stand-in, kept route, announcement and
-    /// the drain table go. After <see cref="HandOverAsync"/>, only this process's own parts go
+    /// Clean shutdown: babeld stops, every arrow interface, stand-in, kept route, announcement, the
+    /// drain table and the pod network go. After <see cref="HandOverAsync"/>, only this process's own parts go
     /// (probes, babeld's control connection, tombstones, stand-ins); the host's tunnels, routes,
-    /// announcements and drain table stay for the next run.
+    /// announcements, drain table and pod network stay for the next run.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -446,6 +449,7 @@ public sealed partial class HostAgent : IAsyncDisposable
             await CleanAsync("kept routes", async () => await (_leftRoutes?.RemoveAsync(CancellationToken.None) ?? Task.FromResult(0)).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("drain table", async () => await (_drain?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+            await CleanAsync("pod network", async () => await (_pods?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("hand-over file", () =>
             {
                 File.Delete(HandOverFile);

@@ -24,6 +24,9 @@ public sealed record MeshLayout
 
     public int MinBridges { get; init; } = 2;
 
+    /// <summary>The pod network, when the mesh carries pods (<see cref="PodNetworkLayout"/>).</summary>
+    public PodNetworkLayout? Pods { get; init; }
+
     /// <summary>Address bits that level <paramref name="level"/> (1-based) uses to number its sub-meshes.</summary>
     public int LevelBits(int level) => BitsFor(SubMeshes[level - 1]);
 

@@ -219,7 +219,7 @@ public sealed class MeshPlan
                 deny));
         }
 
-        return new NodePlan(Nodes[node].Name, Tree.IdOf(_home[node]), Ipv6PrefixOf(node), Ipv4PrefixOf(node), plans);
+        return new NodePlan(Nodes[node].Name, Tree.IdOf(_home[node]), Ipv6PrefixOf(node), Ipv4PrefixOf(node), plans, Layout.Pods?.RangesOf(Layout, Ipv6PrefixOf(node), Ipv4PrefixOf(node)));
     }
 
     /// <summary>What to persist so the next plan keeps every allocation and bridge.</summary>

@@ -29,4 +29,7 @@ public sealed record MeshSpec
     public double? BridgeRenewShare { get; init; }
 
     public int? MinBridges { get; init; }
+
+    /// <summary>Pod ranges carved from the node prefixes (off when null or not enabled).</summary>
+    public PodNetworkSpec? PodNetwork { get; init; }
 }

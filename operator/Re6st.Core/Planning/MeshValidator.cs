@@ -122,6 +122,7 @@ public static class MeshValidator
         }
 
         var minBridges = issues.Range($"{path}.minBridges", spec.MinBridges, 2, 1, 1000);
+        var pods = PodNetworkLayout.Validate(spec.PodNetwork, v6Len, v4 is not null, v4Len, path, issues);
 
         var layout = new MeshLayout
         {
@@ -134,6 +135,7 @@ public static class MeshValidator
             BridgeShare = bridgeShare,
             BridgeRenewShare = renew,
             MinBridges = minBridges,
+            Pods = pods,
         };
 
         if (layoutOk)

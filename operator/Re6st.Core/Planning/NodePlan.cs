@@ -5,14 +5,16 @@ namespace Re6st.Core.Planning;
 /// <summary>
 /// One host's part of the plan, as the operator writes it into its MeshNode: its prefixes and the
 /// sub-meshes it belongs to (its home, plus one per bridge role), with what it announces into
-/// each and what it must never announce there.
+/// each and what it must never announce there; and its pod ranges when the mesh carries pods
+/// (inside its prefixes, so announcing the prefixes routes the pods too).
 /// </summary>
 public sealed record NodePlan(
     string Name,
     string HomeSubMesh,
     IpPrefix Ipv6Prefix,
     IpPrefix? Ipv4Prefix,
-    IReadOnlyList<MembershipPlan> Memberships)
+    IReadOnlyList<MembershipPlan> Memberships,
+    PodRanges? Pods = null)
 {
     public bool IsBridge => Memberships.Count > 1;
 }

@@ -56,13 +56,18 @@ public sealed class MeshNodeSpec
     [JsonPropertyName("babel")]
     public MeshNodeBabel Babel { get; set; } = new();
 
+    [Description("This host's pod ranges, inside its prefixes, when the mesh carries pods.")]
+    [JsonPropertyName("podNetwork")]
+    public MeshNodePodNetwork? PodNetwork { get; set; }
+
     /// <summary>The plan the operator wrote, back as the core's value (the reverse of building the spec from it).</summary>
     public NodePlan ToPlan() => new(
         Node,
         HomeSubMesh,
         IpPrefix.Parse(Ipv6Prefix),
         Ipv4Prefix is null ? null : IpPrefix.Parse(Ipv4Prefix),
-        [.. Memberships.Select(m => m.ToCore())]);
+        [.. Memberships.Select(m => m.ToCore())],
+        PodNetwork?.ToCore());
 
     /// <summary>What the core needs to know of this host as a peer: the technologies it runs, its capacity and the labels selectors read.</summary>
     public NodeInfo ToNodeInfo() => new(
@@ -154,4 +159,40 @@ public sealed class MeshNodeBabel
     [Description("Namespace/name of the Secret with the HMAC keys; every key listed there is accepted, the newest signs.")]
     [JsonPropertyName("keySecret")]
     public string? KeySecret { get; set; }
+}
+
+public sealed class MeshNodePodNetwork
+{
+    [Required]
+    [JsonPropertyName("ipv6Range")]
+    public string Ipv6Range { get; set; } = "";
+
+    [JsonPropertyName("ipv4Range")]
+    public string? Ipv4Range { get; set; }
+
+    [Description("The mesh's IPv6 range: pod packets to it keep their source address, to anywhere else the host masquerades them.")]
+    [Required]
+    [JsonPropertyName("meshIpv6Range")]
+    public string MeshIpv6Range { get; set; } = "";
+
+    [JsonPropertyName("meshIpv4Range")]
+    public string? MeshIpv4Range { get; set; }
+
+    public static MeshNodePodNetwork FromCore(PodRanges pods)
+    {
+        ArgumentNullException.ThrowIfNull(pods);
+        return new MeshNodePodNetwork
+        {
+            Ipv6Range = pods.Ipv6.ToString(),
+            Ipv4Range = pods.Ipv4?.ToString(),
+            MeshIpv6Range = pods.MeshIpv6.ToString(),
+            MeshIpv4Range = pods.MeshIpv4?.ToString(),
+        };
+    }
+
+    public PodRanges ToCore() => new(
+        IpPrefix.Parse(Ipv6Range),
+        Ipv4Range is null ? null : IpPrefix.Parse(Ipv4Range),
+        IpPrefix.Parse(MeshIpv6Range),
+        MeshIpv4Range is null ? null : IpPrefix.Parse(MeshIpv4Range));
 }

@@ -8,7 +8,7 @@ namespace Re6st.Lab.Kube;
 /// <summary>
 /// The control plane of a real-node lab, in a network namespace of its own on the lab's switch:
 /// etcd, kube-apiserver (client certificates, the Node and RBAC authorizers, NodeRestriction,
-/// pod-bound service-account tokens), kube-controller-manager (it gives each node its pod range)
+/// pod-bound service-account tokens), kube-controller-manager (without its pod range allocator: re6st gives nodes their pod ranges)
 /// and kube-scheduler, all 1.20.2 from tests/tools/kube-binaries.sh. Its processes die with the
 /// namespace, so a crashed lab's sweep stops them too.
 /// </summary>
@@ -19,8 +19,11 @@ public sealed class KubeControlPlane : IAsyncDisposable
     /// <summary>The Services' range; its first address is the kubernetes Service's, which pods reach the API server at.</summary>
     public const string ServiceRange = "10.96.0.0/16";
 
-    /// <summary>Pod ranges, one /24 per node, given by the controller-manager.</summary>
-    public const string ClusterCidr = "10.244.0.0/16";
+    /// <summary>
+    /// The pods' IPv4 addresses: the lab mesh's IPv4 range (helm/re6st/values.yaml), from which
+    /// re6st gives each node its pod range (the controller-manager allocates none).
+    /// </summary>
+    public const string ClusterCidr = "10.42.0.0/16";
 
     private readonly List<Process> _processes = [];
     private readonly string _directory;
@@ -150,9 +153,8 @@ public sealed class KubeControlPlane : IAsyncDisposable
             $"--service-account-private-key-file={Pki.ServiceAccountKey}",
             $"--root-ca-file={Pki.CaFile}",
             "--use-service-account-credentials=true",
-            "--allocate-node-cidrs=true",
-            $"--cluster-cidr={ClusterCidr}",
-            "--node-cidr-mask-size=24",
+            // re6st is the pod IPAM (the Mesh's podNetwork): no other allocator may give nodes pod ranges.
+            "--allocate-node-cidrs=false",
             $"--service-cluster-ip-range={ServiceRange}",
             "--leader-elect=false",
             "--bind-address=127.0.0.1",

@@ -13,6 +13,13 @@ namespace Re6st.Lab.Kube;
 /// </summary>
 public sealed class KubeNode : IAsyncDisposable
 {
+    /// <summary>
+    /// The node's CNI configuration folder, in its private /var (/etc is the machine's, shared by
+    /// every node): the lab's values give it to the chart as agent.cniConfDir, and node.sh makes it
+    /// before containerd starts watching it.
+    /// </summary>
+    public const string CniConfDirectory = "/var/lib/re6st-lab/cni";
+
     private static readonly string[] NodeLogs = ["node.log", "containerd.log"];
 
     private readonly Process _process;
@@ -42,6 +49,9 @@ public sealed class KubeNode : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     public string KubeletLog => Path.Combine(Directory, "kubelet.log");
+
+    /// <summary>Where the node's CNI configuration folder is, seen from this machine.</summary>
+    public string CniConfPath => Path.Combine(Directory, "var", CniConfDirectory["/var/".Length..]);
 
     /// <summary>Writes the node's configuration, starts it, and imports <paramref name="images"/> before the kubelet starts.</summary>
     public static async Task<KubeNode> StartAsync(
@@ -148,6 +158,9 @@ public sealed class KubeNode : IAsyncDisposable
     public override string ToString() => $"node {Host.Name} ({Address})";
 
     /// <summary>Whether a Node's Ready condition is True.</summary>
+    /// <summary>Registered: the node is in the API server's list (Ready or not).</summary>
+    public static bool IsRegistered(k8s.Models.V1Node node) => node?.Metadata?.Name is not null;
+
     public static bool IsReady(k8s.Models.V1Node node) =>
         node?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 
@@ -176,7 +189,8 @@ public sealed class KubeNode : IAsyncDisposable
         // containerd: its own root, state and socket come from the node's private /var and /run.
         // CAVEAT: root here lacks CAP_SYS_RESOURCE, so runc cannot set a sandbox's oom_score_adj
         // below its own; restrict_oom_score_adj clamps it (without it every pod fails to start).
-        // Pods not on the host's network get a bridge and an address from the node's pod range.
+        // Pods not on the host's network get their network from the CNI configuration re6st's agent
+        // writes in CniConfDirectory (the node's private /var): until then the node is NotReady.
         await File.WriteAllTextAsync(Path.Combine(directory, "containerd.toml"), $$"""
             version = 2
             [plugins."io.containerd.grpc.v1.cri"]
@@ -186,25 +200,7 @@ public sealed class KubeNode : IAsyncDisposable
                 snapshotter = "overlayfs"
               [plugins."io.containerd.grpc.v1.cri".cni]
                 bin_dir = "/usr/lib/cni"
-                conf_dir = "/var/lib/re6st-lab/cni"
-                conf_template = "{{Path.Combine(directory, "cni.template")}}"
-
-            """, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(directory, "cni.template"), """
-            {
-              "cniVersion": "0.4.0",
-              "name": "lab",
-              "plugins": [
-                {
-                  "type": "bridge",
-                  "bridge": "cni0",
-                  "isGateway": true,
-                  "ipMasq": true,
-                  "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{.PodCIDR}}" }]], "routes": [{ "dst": "0.0.0.0/0" }] }
-                },
-                { "type": "portmap", "capabilities": { "portMappings": true } }
-              ]
-            }
+                conf_dir = "{{CniConfDirectory}}"
 
             """, cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(directory, "kubelet.yaml"), $"""

@@ -11,18 +11,25 @@ public sealed record LabImage(string Reference, string Archive);
 /// The images a real-node lab runs, built on this machine with no engine and no registry: the
 /// operator's and the agent's, as their Dockerfiles describe them (the same Debian release and
 /// package list, made with mmdebstrap, plus the project's own published program), tagged with the
-/// references the Helm chart's defaults name; and a pause image compiled from Kubernetes' pause.c.
+/// references the Helm chart's defaults name; a pause image compiled from Kubernetes' pause.c; and
+/// the probe image the lab's workload pods run (ping, socat).
 /// Debian bases are cached by release and package list (about a minute each to make).
 /// </summary>
 public static class LabImages
 {
+    /// <summary>The image of the lab's workload pods (what users run over the mesh): ping, a TCP server and client.</summary>
+    public const string ProbeReference = "re6st.local/probe:1";
+
+    /// <summary>The probe image's Debian packages: ping, socat (TCP server and client), ip.</summary>
+    public static readonly IReadOnlyList<string> ProbePackages = ["iputils-ping", "socat", "iproute2"];
+
     /// <summary>The sandbox image every node's containerd is told to use.</summary>
     public const string PauseReference = "re6st.local/pause:3.2";
 
     /// <summary>Where Debian bases are kept between labs and test runs.</summary>
     public static string DefaultCache { get; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "re6st", "images");
 
-    /// <summary>Builds the three images into <paramref name="directory"/>.</summary>
+    /// <summary>Builds the four images into <paramref name="directory"/>.</summary>
     /// <param name="repository">The checkout (Dockerfiles, package lists, the chart's values, the operator's project).</param>
     /// <param name="kubeBinaries">The folder of tests/tools/kube-binaries.sh (pause.c).</param>
     /// <param name="agentProgram">The native re6st-agent the build published.</param>
@@ -34,7 +41,19 @@ public static class LabImages
         var pause = await PauseAsync(kubeBinaries, directory, cancellationToken);
         var agent = await AgentAsync(repository, agentProgram, directory, cache, progress, cancellationToken);
         var op = await OperatorAsync(repository, directory, cache, progress, cancellationToken);
-        return [pause, op, agent];
+        var probe = await ProbeAsync(directory, cache, progress, cancellationToken);
+        return [pause, op, agent, probe];
+    }
+
+    /// <summary>The workload pods' image: a Debian base with <see cref="ProbePackages"/>, sleeping until told otherwise.</summary>
+    public static async Task<LabImage> ProbeAsync(string directory, string cache, Action<string> progress, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(cache);
+        var baseLayer = await DebianBaseAsync("bookworm", ProbePackages, cache, progress, cancellationToken);
+        var archive = Path.Combine(directory, "probe.tar");
+        await ImageArchive.WriteAsync(archive, ProbeReference, new ImageArchive.Config(["/bin/sleep", "infinity"], null, []), [new(baseLayer)], cancellationToken);
+        return new LabImage(ProbeReference, archive);
     }
 
     /// <summary>The agent's image, with <paramref name="agentProgram"/> (the native re6st-agent the build published).</summary>

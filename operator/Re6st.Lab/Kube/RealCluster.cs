@@ -87,8 +87,9 @@ public sealed class RealCluster : IAsyncDisposable
     public LabPrometheus? Prometheus { get; private set; }
 
     /// <summary>
-    /// Seconds from the start to each step: imagesBuilt, controlPlaneAnswers, nodesReady,
-    /// podsRunning (every agent pod and the operator's), allPairsPing.
+    /// Seconds from the start to each step: imagesBuilt, controlPlaneAnswers, nodesRegistered,
+    /// podsRunning (every agent pod and the operator's), nodesReady (once the agents wrote the pod
+    /// network), allPairsPing.
     /// </summary>
     public IReadOnlyDictionary<string, double> Timeline => _timeline;
 
@@ -202,8 +203,9 @@ public sealed class RealCluster : IAsyncDisposable
 
     /// <summary>
     /// What re6st left on the nodes: its interfaces (arrows and their tombstones), babeld,
-    /// wireguard-go or OpenVPN processes, its nft table, Babel's routes, and addresses of the mesh's
-    /// ranges. Empty once re6st is gone from a cluster.
+    /// wireguard-go or OpenVPN processes, its nft tables, Babel's routes, the pod network's CNI
+    /// configuration and guard routes, and addresses of the mesh's ranges. Empty once re6st is gone
+    /// from a cluster.
     /// </summary>
     public async Task<IReadOnlyList<string>> LeftoversAsync(CancellationToken cancellationToken)
     {
@@ -247,6 +249,19 @@ public sealed class RealCluster : IAsyncDisposable
             if (Directory.Exists("/sys/fs/cgroup/memory") && Directory.EnumerateDirectories("/sys/fs/cgroup/memory", PodEscapeCgroup, SearchOption.AllDirectories).Any(d => d.Contains($"/{Lab.RunId}-{name}/", StringComparison.Ordinal)))
             {
                 left.Add($"{name}: cgroup {PodEscapeCgroup}");
+            }
+
+            // The pod network: its CNI configuration, and the unreachable routes that guard the mesh's ranges.
+            if (File.Exists(Path.Combine(node.CniConfPath, "10-re6st.conflist")))
+            {
+                left.Add($"{name}: CNI configuration 10-re6st.conflist");
+            }
+
+            foreach (var family in new[] { "-6", "-4" })
+            {
+                var statics = (await Lab.IpAsync(node.Host, family, "route", "show", "proto", "static")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Where(r => r.Contains("fd5e:6e7:", StringComparison.Ordinal) || r.Contains("10.42.", StringComparison.Ordinal));
+                left.AddRange(statics.Select(r => $"{name}: route {r.Trim()}"));
             }
 
             var addresses = (await Lab.IpAsync(node.Host, "-o", "address", "show", "dev", "lo")).Output;
@@ -400,8 +415,9 @@ public sealed class RealCluster : IAsyncDisposable
             _nodes.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
         }
 
-        await WaitNodesReadyAsync(TimeSpan.FromMinutes(2), cancellationToken);
-        Mark("nodesReady");
+        // The nodes have no pod network until re6st's agents write it: registered, not Ready yet.
+        await WaitNodesAsync(KubeNode.IsRegistered, "registered", TimeSpan.FromMinutes(2), cancellationToken);
+        Mark("nodesRegistered");
 
         var values = await WriteLabValuesAsync(cancellationToken);
         _progress($"helm install {Release} helm/re6st --namespace {Namespace} --create-namespace -f {values}");
@@ -409,6 +425,8 @@ public sealed class RealCluster : IAsyncDisposable
         Mesh = "demo";
         await WaitPodsRunningAsync(TimeSpan.FromMinutes(3), cancellationToken);
         Mark("podsRunning");
+        await WaitNodesAsync(KubeNode.IsReady, "Ready", TimeSpan.FromMinutes(2), cancellationToken);
+        Mark("nodesReady");
         await WaitAllPairsPingAsync(TimeSpan.FromMinutes(3), cancellationToken);
         Mark("allPairsPing");
 
@@ -447,27 +465,32 @@ public sealed class RealCluster : IAsyncDisposable
         mesh.Children[new YamlScalarNode("expectedNodes")] = new YamlScalarNode("null");
         mesh.Children[new YamlScalarNode("subMeshes")] = new YamlSequenceNode(Enumerable.Repeat<YamlNode>(new YamlScalarNode("2"), _options.Order - 1));
         Set(Map(mesh, "babel"), "helloInterval", HelloInterval);
+
+        // The mesh is the pod network: each node a /24 of IPv4, its upper half for pods.
+        Set(Map(mesh, "ipv4"), "nodePrefixLength", "24");
+        Set(Map(mesh, "podNetwork"), "enabled", "true");
+        Set(Map(root, "agent"), "cniConfDir", KubeNode.CniConfDirectory);
         var policy = Map(Map(root, "policy"), "spec");
         Set(policy, "arrowsPerNode", LabCluster.ArrowsPerNode.ToString(CultureInfo.InvariantCulture));
         Set(policy, "smallMeshSize", LabCluster.SmallMeshSize.ToString(CultureInfo.InvariantCulture));
 
         var path = Path.Combine(Lab.DiskDirectory, "lab-values.yaml");
         await using var writer = new StreamWriter(path);
-        await writer.WriteLineAsync("# helm/re6st/values.yaml with the lab's settings: 1 operator replica, 1 s hellos, 3 arrows per host.");
+        await writer.WriteLineAsync("# helm/re6st/values.yaml with the lab's settings: 1 operator replica, 1 s hellos, 3 arrows per host, the pod network on.");
         yaml.Save(writer, assignAnchors: false);
         return path;
     }
 
-    private async Task WaitNodesReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task WaitNodesAsync(Func<k8s.Models.V1Node, bool> state, string what, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var nodes = (await Admin.CoreV1.ListNodeAsync(cancellationToken: cancellationToken)).Items;
-            var ready = nodes.Count(KubeNode.IsReady);
+            var ready = nodes.Count(state);
             if (ready == _nodes.Count)
             {
-                _progress($"{ready} nodes Ready");
+                _progress($"{ready} nodes {what}");
                 return;
             }
 
@@ -475,7 +498,7 @@ public sealed class RealCluster : IAsyncDisposable
             {
                 var stopped = _nodes.FirstOrDefault(n => !nodes.Any(x => x.Metadata.Name == n.Host.Name));
                 var detail = stopped is null ? "" : $"; {stopped} never registered; its kubelet.log ends:\n{Tail(stopped.KubeletLog)}";
-                throw new TimeoutException($"{ready} of {_nodes.Count} nodes Ready within {timeout.TotalSeconds:F0} s{detail}");
+                throw new TimeoutException($"{ready} of {_nodes.Count} nodes {what} within {timeout.TotalSeconds:F0} s{detail}");
             }
 
             await Task.Delay(1000, cancellationToken);

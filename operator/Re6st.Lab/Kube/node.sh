@@ -19,7 +19,8 @@ for controller in /sys/fs/cgroup/*/; do
     fi
 done
 
-mkdir -p "$dir/run" "$dir/var/log" "$dir/var/lib" "$dir/sysctl"
+# var/lib/re6st-lab/cni: KubeNode.CniConfDirectory, which containerd watches for re6st's CNI configuration.
+mkdir -p "$dir/run" "$dir/var/log" "$dir/var/lib/re6st-lab/cni" "$dir/sysctl"
 mount --bind "$dir/run" /run
 mount --bind "$dir/var" /var
 for sysctl in kernel/panic kernel/panic_on_oops vm/overcommit_memory; do

@@ -40,6 +40,7 @@ public static class MeshNodeBuilder
                 Capacity = node.Capacity,
                 NodeLabels = SelectedLabels(node, policy),
                 Babel = new MeshNodeBabel { HelloInterval = GoDuration.Format(helloInterval), KeySecret = keySecret },
+                PodNetwork = plan.Pods is { } pods ? MeshNodePodNetwork.FromCore(pods) : null,
             },
         };
     }

@@ -1,3 +1,4 @@
+using k8s.Models;
 using Re6st.Core.Addressing;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
@@ -69,11 +70,11 @@ public static class MeshPlanning
         }
 
         var problems = new List<string>();
-        var nodes = snapshot.Nodes
+        var selected = snapshot.Nodes
             .Where(n => selector is null || selector.Matches(n.Metadata.Labels is { } l ? new Dictionary<string, string>(l) : NodeInfo.NoLabels))
             .OrderBy(n => n.Metadata.Name, StringComparer.Ordinal)
-            .Select(n => NodeLabels.ToNodeInfo(n, technologies, problems))
             .ToList();
+        var nodes = selected.Select(n => NodeLabels.ToNodeInfo(n, technologies, problems)).ToList();
         events.AddRange(problems.Select(p => new OutcomeEvent(true, "NodeLabel", p)));
 
         var lastElection = mesh.Status?.LastBridgeElection;
@@ -87,12 +88,24 @@ public static class MeshPlanning
 
         var snapshotPolicy = PolicySpecResource.FromCore(policy.Value!, policySpec);
         var desired = new List<V1Alpha1MeshNode>(plan.NodeCount);
+        var podCidrs = new List<NodePodCidrs>();
+        var conflicts = new List<string>();
         for (var i = 0; i < plan.NodeCount; i++)
         {
             if (plan.IsPlaced(i))
             {
-                desired.Add(MeshNodeBuilder.Build(mesh.Metadata.Name, plan.NodePlanFor(i), nodes[i], snapshotPolicy, hello, snapshot.KeySecret));
+                var nodePlan = plan.NodePlanFor(i);
+                desired.Add(MeshNodeBuilder.Build(mesh.Metadata.Name, nodePlan, nodes[i], snapshotPolicy, hello, snapshot.KeySecret));
+                if (nodePlan.Pods is { } pods)
+                {
+                    PodCidrsOf(selected[i], pods, podCidrs, conflicts);
+                }
             }
+        }
+
+        if (conflicts.Count > 0)
+        {
+            events.Add(new OutcomeEvent(true, "PodRangeConflict", PodRangeConflictMessage(conflicts)));
         }
 
         var keep = desired.Select(d => d.Metadata.Name).ToHashSet(StringComparer.Ordinal);
@@ -102,7 +115,7 @@ public static class MeshPlanning
             events.Add(new OutcomeEvent(false, "NodesLeft", $"{delete.Count} node(s) left the mesh: {string.Join(", ", delete.Take(10))}{(delete.Count > 10 ? ", ..." : "")}"));
         }
 
-        var status = Status(mesh, plan, snapshot, reelect || (layout.Value.Order > 1 && lastElection is null));
+        var status = Status(mesh, plan, snapshot, reelect || (layout.Value.Order > 1 && lastElection is null), conflicts);
         var old = mesh.Status;
         if (old?.Nodes != status.Nodes || old?.Bridges != status.Bridges)
         {
@@ -114,10 +127,37 @@ public static class MeshPlanning
             events.Add(new OutcomeEvent(true, "RangeExhausted", string.Join("; ", plan.Errors)));
         }
 
-        return new MeshOutcome(true, desired, delete, status, events);
+        return new MeshOutcome(true, desired, delete, status, events) { PodCidrs = podCidrs };
     }
 
-    private static MeshStatus Status(V1Alpha1Mesh mesh, MeshPlan plan, MeshSnapshot snapshot, bool elected)
+    /// <summary>
+    /// A node's pod ranges go to Node.spec.podCIDRs, where Kubernetes and its tools read them, only
+    /// when the node has none: Kubernetes never lets them change, and a range given by someone else
+    /// (kube-controller-manager's --allocate-node-cidrs, another CNI) is reported, not overwritten.
+    /// The node's pods still get re6st's ranges, the ones the mesh routes. An API server without
+    /// dual-stack (Kubernetes 1.20 without the IPv6DualStack feature gate) keeps only the first
+    /// range, the IPv4 one: that is re6st's too, not a conflict.
+    /// </summary>
+    private static void PodCidrsOf(V1Node node, PodRanges pods, List<NodePodCidrs> patches, List<string> conflicts)
+    {
+        var wanted = pods.ToPodCidrs();
+        var current = node.Spec?.PodCIDRs is { Count: > 0 } list ? list : node.Spec?.PodCIDR is { Length: > 0 } one ? [one] : [];
+        if (current.Count == 0)
+        {
+            patches.Add(new NodePodCidrs(node.Metadata.Name, wanted));
+        }
+        else if (current.Count > wanted.Count || !current.SequenceEqual(wanted.Take(current.Count), StringComparer.Ordinal))
+        {
+            conflicts.Add($"node {node.Metadata.Name} has podCIDRs {string.Join(",", current)} from elsewhere, not re6st's {string.Join(",", wanted)}");
+        }
+    }
+
+    private static string PodRangeConflictMessage(List<string> conflicts) =>
+        $"{string.Join("; ", conflicts.Take(5))}{(conflicts.Count > 5 ? $"; and {conflicts.Count - 5} more" : "")}. "
+        + "Kubernetes does not let a node's podCIDRs change: turn off the other allocator (kube-controller-manager --allocate-node-cidrs=false) and re-register these nodes; "
+        + "meanwhile their pods get re6st's ranges, which the mesh routes";
+
+    private static MeshStatus Status(V1Alpha1Mesh mesh, MeshPlan plan, MeshSnapshot snapshot, bool elected, List<string> podConflicts)
     {
         var tree = plan.Tree;
         var leaves = Enumerable.Range(tree.FirstLeaf, tree.LeafCount).Where(l => plan.CountUnder(l) > 0).ToList();
@@ -134,7 +174,9 @@ public static class MeshPlanning
         else
         {
             conditions = Conditions.With(conditions, Conditions.Ready, true, "Planned", $"{placed} node(s) planned in {leaves.Count} sub-mesh(es)", generation, snapshot.Now);
-            conditions = Conditions.With(conditions, Conditions.Degraded, false, "AsExpected", "", generation, snapshot.Now);
+            conditions = podConflicts.Count > 0
+                ? Conditions.With(conditions, Conditions.Degraded, true, "PodRangeConflict", PodRangeConflictMessage(podConflicts), generation, snapshot.Now)
+                : Conditions.With(conditions, Conditions.Degraded, false, "AsExpected", "", generation, snapshot.Now);
         }
 
         conditions = Conditions.With(conditions, Conditions.Progressing, false, "Planned", "", generation, snapshot.Now);

@@ -149,6 +149,32 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
         {
             await DeleteMeshNodeAsync(gone, writes, cancellationToken).ConfigureAwait(false);
         }
+
+        foreach (var pods in outcome.PodCidrs)
+        {
+            await PatchPodCidrsAsync(pods, writes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives a node its pod ranges (the outcome lists only nodes that have none yet).</summary>
+    private async Task PatchPodCidrsAsync(NodePodCidrs pods, WriteCount writes, CancellationToken cancellationToken)
+    {
+        var patch = new V1Patch(new { spec = new { podCIDR = pods.Cidrs[0], podCIDRs = pods.Cidrs } }, V1Patch.PatchType.StrategicMergePatch);
+        try
+        {
+            await client.CoreV1.PatchNodeAsync(patch, pods.Node, cancellationToken: cancellationToken).ConfigureAwait(false);
+            writes.Add();
+            LogPodCidrs(log, pods.Node, pods.Cidrs);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound)
+        {
+            // The Node left meanwhile: the next pass drops its MeshNode.
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.Forbidden)
+        {
+            // Set by someone else meanwhile (the next pass reports the conflict), or refused: say why, keep going.
+            LogPodCidrsRefused(log, pods.Node, pods.Cidrs, e.Response.Content);
+        }
     }
 
     /// <summary>The finalizer's work: every MeshNode and the key Secret go before the Mesh does.</summary>
@@ -209,6 +235,12 @@ public sealed partial class MeshReconciler(IKubernetes client, Caches caches, Ke
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "mesh {Mesh}: {Desired} MeshNodes planned, {Deleted} deleted")]
     private static partial void LogReconciled(ILogger log, string mesh, int desired, int deleted);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "node {Node}: pod ranges {Cidrs} written to spec.podCIDRs")]
+    private static partial void LogPodCidrs(ILogger log, string node, IReadOnlyList<string> cidrs);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "node {Node}: the API server refused pod ranges {Cidrs}: {Reason}")]
+    private static partial void LogPodCidrsRefused(ILogger log, string node, IReadOnlyList<string> cidrs, string reason);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "mesh {Mesh} deleted: removed {Count} MeshNodes and its key Secret")]
     private static partial void LogCleanedUp(ILogger log, string mesh, int count);

@@ -22,6 +22,12 @@ public sealed record MeshOutcome(
     IReadOnlyList<V1Alpha1MeshNode> Desired,
     IReadOnlyList<string> Delete,
     MeshStatus Status,
-    IReadOnlyList<OutcomeEvent> Events);
+    IReadOnlyList<OutcomeEvent> Events)
+{
+    /// <summary>Nodes whose Node.spec.podCIDRs are empty and get the mesh's pod ranges.</summary>
+    public IReadOnlyList<NodePodCidrs> PodCidrs { get; init; } = [];
+}
+
+public sealed record NodePodCidrs(string Node, IReadOnlyList<string> Cidrs);
 
 public sealed record OutcomeEvent(bool Warning, string Reason, string Message);

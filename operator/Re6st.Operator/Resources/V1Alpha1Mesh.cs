@@ -113,6 +113,10 @@ public sealed class MeshSpecResource
     [JsonPropertyName("policyRef")]
     public string? PolicyRef { get; set; }
 
+    [Description("Pods over the mesh: re6st is the pod IPAM and writes each host's CNI configuration (off by default).")]
+    [JsonPropertyName("podNetwork")]
+    public PodNetworkResource? PodNetwork { get; set; }
+
     public Core.Planning.MeshSpec ToCore() => new()
     {
         Ipv6Range = Ipv6Range,
@@ -125,7 +129,25 @@ public sealed class MeshSpecResource
         BridgeShare = BridgeShare,
         BridgeRenewShare = BridgeRenewShare,
         MinBridges = MinBridges,
+        PodNetwork = PodNetwork is { } pods ? new Core.Planning.PodNetworkSpec { Enabled = pods.Enabled, Ipv6PrefixLength = pods.Ipv6PrefixLength, Ipv4PrefixLength = pods.Ipv4PrefixLength } : null,
     };
+}
+
+public sealed class PodNetworkResource
+{
+    [Description("true: each selected Node gets pod ranges carved from its mesh prefixes (written to Node.spec.podCIDRs) and its agent writes the CNI configuration.")]
+    [JsonPropertyName("enabled")]
+    public bool? Enabled { get; set; }
+
+    [Range(2, 120)]
+    [Description("Length of each node's IPv6 pod range, the last of that length in the node's prefix (default: ipv6NodePrefixLength + 1, its upper half).")]
+    [JsonPropertyName("ipv6PrefixLength")]
+    public int? Ipv6PrefixLength { get; set; }
+
+    [Range(2, 30)]
+    [Description("Length of each node's IPv4 pod range, carved the same way from its IPv4 prefix (default: ipv4NodePrefixLength + 1, which must then be 29 or shorter).")]
+    [JsonPropertyName("ipv4PrefixLength")]
+    public int? Ipv4PrefixLength { get; set; }
 }
 
 public sealed class BabelSpec

@@ -1,0 +1,184 @@
+using k8s;
+using k8s.Models;
+
+namespace Re6st.Lab.Kube;
+
+/// <summary>
+/// Application pods over the mesh, as users run them: one ordinary pod (not on the host's network)
+/// per node, from the lab's probe image, each serving TCP on <see cref="Port"/> (it answers with
+/// its own name), and a ClusterIP Service in front of one of them. They get their addresses from
+/// re6st's pod network; the lab reaches into them with <c>kubectl exec</c>.
+/// </summary>
+public sealed class WorkloadPods
+{
+    public const string Namespace = "re6st-lab-pods";
+    public const int Port = 7000;
+
+    private readonly RealCluster _cluster;
+
+    private WorkloadPods(RealCluster cluster, IReadOnlyList<Pod> pods)
+    {
+        _cluster = cluster;
+        Pods = pods;
+    }
+
+    /// <summary>A workload pod: its name, node, and its IPv4 and IPv6 addresses on the pod network.</summary>
+    public sealed record Pod(string Name, string Node, string Ipv4, string Ipv6);
+
+    public IReadOnlyList<Pod> Pods { get; }
+
+    /// <summary>Starts one pod per node and waits until each runs with both addresses.</summary>
+    public static async Task<WorkloadPods> StartAsync(RealCluster cluster, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var admin = cluster.Admin;
+        await admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } }, cancellationToken: cancellationToken);
+        foreach (var node in cluster.Nodes)
+        {
+            var name = NameOf(node.Host.Name);
+            await admin.CoreV1.CreateNamespacedPodAsync(
+                new V1Pod
+                {
+                    Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = name } },
+                    Spec = new V1PodSpec
+                    {
+                        NodeName = node.Host.Name,
+                        TerminationGracePeriodSeconds = 1,
+                        Containers =
+                        [
+                            new V1Container
+                            {
+                                Name = "probe",
+                                Image = LabImages.ProbeReference,
+                                ImagePullPolicy = "Never",
+
+                                // Both families on one socket; each connection gets the pod's name back.
+                                Command = ["socat", $"TCP6-LISTEN:{Port},ipv6only=0,fork,reuseaddr", $"SYSTEM:echo {name}"],
+                            },
+                        ],
+                    },
+                },
+                Namespace,
+                cancellationToken: cancellationToken);
+        }
+
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var pods = (await admin.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: cancellationToken)).Items;
+            var running = pods.Where(p => p.Status?.Phase == "Running" && !string.IsNullOrEmpty(p.Status.PodIP)).ToList();
+            if (running.Count == cluster.Nodes.Count)
+            {
+                var list = new List<Pod>();
+                foreach (var p in running.OrderBy(p => p.Spec.NodeName, StringComparer.Ordinal))
+                {
+                    var v6 = await GlobalIpv6Async(cluster, p.Metadata.Name, deadline, cancellationToken);
+                    list.Add(new Pod(p.Metadata.Name, p.Spec.NodeName, p.Status.PodIP, v6));
+                }
+
+                return new WorkloadPods(cluster, list);
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var events = (await admin.CoreV1.ListNamespacedEventAsync(Namespace, cancellationToken: cancellationToken)).Items
+                    .Where(e => e.Type == "Warning").Select(e => $"{e.InvolvedObject.Name}: {e.Reason}: {e.Message}").TakeLast(10);
+                throw new TimeoutException($"{running.Count} of {cluster.Nodes.Count} workload pods running with an address within {timeout.TotalSeconds:F0} s: "
+                    + $"{string.Join("; ", pods.Select(p => $"{p.Metadata.Name} {p.Status?.Phase} {p.Status?.PodIP}"))}\n{string.Join('\n', events)}");
+            }
+
+            await Task.Delay(1000, cancellationToken);
+        }
+    }
+
+    public static string NameOf(string node) => $"probe-{node}";
+
+    /// <summary>Runs a command in a workload pod; its output, or the exit code and output when it fails.</summary>
+    public async Task<(bool Ok, string Output)> ExecAsync(Pod pod, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        try
+        {
+            return (true, await _cluster.KubectlAsync(["-n", Namespace, "exec", pod.Name, "--", .. command], cancellationToken));
+        }
+        catch (InvalidOperationException e)
+        {
+            return (false, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Each pod pings every other pod's addresses (3 pings each, in one exec per pod); returns the
+    /// pairs that did not answer, as "from -> address". Bounded: each ping waits 5 s at most.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> UnreachablePairsAsync(bool ipv6, CancellationToken cancellationToken)
+    {
+        var failed = new List<string>();
+        await Task.WhenAll(Pods.Select(async from =>
+        {
+            var targets = Pods.Where(p => p != from).Select(p => ipv6 ? p.Ipv6 : p.Ipv4).ToList();
+            var script = "for a in \"$@\"; do if ping -c 3 -i 0.3 -W 5 -q \"$a\" >/dev/null 2>&1; then echo \"ok $a\"; else echo \"lost $a\"; fi; done";
+            var (_, output) = await ExecAsync(from, ["sh", "-c", script, "ping", .. targets], cancellationToken);
+            var ok = output.Split('\n').Where(l => l.StartsWith("ok ", StringComparison.Ordinal)).Select(l => l[3..].Trim()).ToHashSet(StringComparer.Ordinal);
+            lock (failed)
+            {
+                failed.AddRange(targets.Where(t => !ok.Contains(t)).Select(t => $"{from.Name} -> {t}"));
+            }
+        }));
+        return failed;
+    }
+
+    /// <summary>Opens a TCP connection from <paramref name="from"/> to <paramref name="address"/>:<see cref="Port"/> and returns what the server said (its pod's name), or the error.</summary>
+    public async Task<string> TcpAsync(Pod from, string address, CancellationToken cancellationToken)
+    {
+        var target = address.Contains(':', StringComparison.Ordinal) ? $"[{address}]" : address;
+        var (ok, output) = await ExecAsync(from, ["socat", "-T5", "-", $"TCP:{target}:{Port},connect-timeout=5"], cancellationToken);
+        return ok ? output.Trim() : $"failed: {output.Trim()}";
+    }
+
+    /// <summary>A ClusterIP Service in front of <paramref name="backend"/>'s pod; returns its address.</summary>
+    public async Task<string> ExposeAsync(Pod backend, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var service = await _cluster.Admin.CoreV1.CreateNamespacedServiceAsync(
+            new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = backend.Name },
+                Spec = new V1ServiceSpec
+                {
+                    Selector = new Dictionary<string, string> { ["app"] = backend.Name },
+                    Ports = [new V1ServicePort { Port = Port, TargetPort = Port, Protocol = "TCP" }],
+                },
+            },
+            Namespace,
+            cancellationToken: cancellationToken);
+        return service.Spec.ClusterIP;
+    }
+
+    /// <summary>Deletes the workload pods and their namespace, and waits until they are gone (so nothing of theirs stays on the nodes).</summary>
+    public async Task DeleteAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await _cluster.KubectlAsync(["delete", "namespace", Namespace, "--wait=true", $"--timeout={(int)timeout.TotalSeconds}s"], cancellationToken);
+    }
+
+    /// <summary>The pod's global IPv6 address on eth0 (the kubelet of Kubernetes 1.20 without dual-stack reports only the first family).</summary>
+    private static async Task<string> GlobalIpv6Async(RealCluster cluster, string pod, DateTime deadline, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var output = await cluster.KubectlAsync(["-n", Namespace, "exec", pod, "--", "ip", "-6", "-o", "address", "show", "dev", "eth0", "scope", "global"], cancellationToken);
+            var address = output.Split(' ', StringSplitOptions.RemoveEmptyEntries).SkipWhile(w => w != "inet6").Skip(1).FirstOrDefault()?.Split('/')[0];
+            if (address is not null && !output.Contains("tentative", StringComparison.Ordinal))
+            {
+                return address;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"workload pod {pod} has no usable global IPv6 address: {output.Trim()}");
+            }
+
+            await Task.Delay(500, cancellationToken);
+        }
+    }
+}
