@@ -25,7 +25,7 @@ public static class BenchCommand
           --order K    the Mesh's order, 1 to 3 (default 2)
           --json FILE  also write the JSON to FILE
 
-        """ + LabBench.Usage + ClusterBench.Usage;
+        """ + LabBench.Usage + ClusterBench.Usage + PodsBench.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -39,9 +39,14 @@ public static class BenchCommand
             return await ClusterBench.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "pods")
+        {
+            return await PodsBench.RunAsync(args[1..]);
+        }
+
         if (args.Length == 0 || args[0] != "operator")
         {
-            throw new UsageException(args.Length == 0 ? "name a benchmark: operator, lab or cluster" : $"unknown benchmark '{args[0]}'");
+            throw new UsageException(args.Length == 0 ? "name a benchmark: operator, lab, cluster or pods" : $"unknown benchmark '{args[0]}'");
         }
 
         var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--json" }, new HashSet<string> { "--help" });

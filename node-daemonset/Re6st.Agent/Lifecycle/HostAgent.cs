@@ -138,7 +138,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _memberships = [.. _view.Plan.Memberships.Select(m => m.SubMesh)];
         _announcements = new Announcements(_shell);
         await _announcements.ApplyAsync(_view.Plan, cancellationToken).ConfigureAwait(false);
-        _pods = new PodNetwork(_shell, _options.CniConfDirectory, _log);
+        _pods = new PodNetwork(_shell, _options.CniConfDirectory, _options.InterfacePrefix, _log);
         await _pods.ApplyAsync(_view.Plan.Pods, cancellationToken).ConfigureAwait(false);
         _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
         WriteConfig(ConfigText(_view));

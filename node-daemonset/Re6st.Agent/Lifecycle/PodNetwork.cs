@@ -22,7 +22,7 @@ namespace Re6st.Agent.Lifecycle;
 /// A hand-over keeps all three for the next run; a clean stop (helm uninstall) removes them, and the
 /// bridge too once no pod is left on it.
 /// </summary>
-public sealed class PodNetwork(HostShell shell, string confDirectory, Action<string> log)
+public sealed class PodNetwork(HostShell shell, string confDirectory, string interfacePrefix, Action<string> log)
 {
     public const string FileName = "10-re6st.conflist";
     public const string Table = "re6st-pods";
@@ -66,7 +66,7 @@ public sealed class PodNetwork(HostShell shell, string confDirectory, Action<str
         }
 
         // One transaction: the table is replaced without a moment with no masquerade.
-        await shell.NftScriptAsync($"table inet {Table}\ndelete table inet {Table}\n{NatScript(pods)}", cancellationToken).ConfigureAwait(false);
+        await shell.NftScriptAsync($"table inet {Table}\ndelete table inet {Table}\n{NatScript(pods, interfacePrefix)}", cancellationToken).ConfigureAwait(false);
         foreach (var range in new[] { pods.MeshIpv6, pods.MeshIpv4 }.OfType<IpPrefix>())
         {
             await shell.RunCheckedAsync("ip", [Family(range), "route", "replace", "unreachable", range.ToString(), "proto", "static", "metric", GuardMetric.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
@@ -171,12 +171,32 @@ public sealed class PodNetwork(HostShell shell, string confDirectory, Action<str
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    /// <summary>The nat table: pod packets that leave the mesh take the host's address.</summary>
-    public static string NatScript(PodRanges pods)
+    /// <summary>
+    /// The table: pod packets that leave the mesh take the host's address (nat); and packets that
+    /// only cross this host, from an arrow to another, are not tracked (transit).
+    /// CAVEAT: when churn moves a route, a flow's two directions often cross different hosts. A
+    /// host that forwards only the replies sees an ICMP echo reply (or a TCP segment) of a
+    /// connection it never saw open, which conntrack calls INVALID, and kube-proxy drops INVALID
+    /// packets in FORWARD: measured, 41 % of one pod pair's IPv4 pings lost under churn at a 10 s
+    /// period, while IPv6 (no such rule) lost none. Transit packets are the mesh's, not this host's
+    /// connections; packets for this host or its pods stay tracked (Services, masquerade need it),
+    /// and so do those from its own pods (the bridge's name shares the arrows' prefix). With this,
+    /// the same churn lost none of 1,163 IPv4 pings.
+    /// </summary>
+    public static string NatScript(PodRanges pods, string interfacePrefix)
     {
         ArgumentNullException.ThrowIfNull(pods);
         var text = new StringBuilder();
         text.Append(System.Globalization.CultureInfo.InvariantCulture, $"table inet {Table} {{\n");
+        text.Append("  chain transit {\n");
+        text.Append("    type filter hook prerouting priority raw; policy accept;\n");
+        if (pods.Ipv4 is { } mine4)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"    iifname \"{interfacePrefix}*\" iifname != \"{Bridge}\" ip daddr != {mine4} fib daddr type != local notrack\n");
+        }
+
+        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"    iifname \"{interfacePrefix}*\" iifname != \"{Bridge}\" ip6 daddr != {pods.Ipv6} fib daddr type != local notrack\n");
+        text.Append("  }\n");
         text.Append("  chain postrouting {\n");
         text.Append("    type nat hook postrouting priority srcnat; policy accept;\n");
         if (pods.Ipv4 is { } v4)

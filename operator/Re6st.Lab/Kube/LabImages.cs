@@ -17,11 +17,11 @@ public sealed record LabImage(string Reference, string Archive);
 /// </summary>
 public static class LabImages
 {
-    /// <summary>The image of the lab's workload pods (what users run over the mesh): ping, a TCP server and client.</summary>
+    /// <summary>The image of the lab's workload pods (what users run over the mesh): ping, a TCP server and client, iperf3.</summary>
     public const string ProbeReference = "re6st.local/probe:1";
 
-    /// <summary>The probe image's Debian packages: ping, socat (TCP server and client), ip.</summary>
-    public static readonly IReadOnlyList<string> ProbePackages = ["iputils-ping", "socat", "iproute2"];
+    /// <summary>The probe image's Debian packages: ping, socat (TCP server and client), ip, iperf3 (throughput).</summary>
+    public static readonly IReadOnlyList<string> ProbePackages = ["iputils-ping", "socat", "iproute2", "iperf3"];
 
     /// <summary>The sandbox image every node's containerd is told to use.</summary>
     public const string PauseReference = "re6st.local/pause:3.2";

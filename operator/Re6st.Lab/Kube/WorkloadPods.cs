@@ -9,7 +9,7 @@ namespace Re6st.Lab.Kube;
 /// its own name), and a ClusterIP Service in front of one of them. They get their addresses from
 /// re6st's pod network; the lab reaches into them with <c>kubectl exec</c>.
 /// </summary>
-public sealed class WorkloadPods
+public sealed partial class WorkloadPods
 {
     public const string Namespace = "re6st-lab-pods";
     public const int Port = 7000;
@@ -26,6 +26,20 @@ public sealed class WorkloadPods
     public sealed record Pod(string Name, string Node, string Ipv4, string Ipv6);
 
     public IReadOnlyList<Pod> Pods { get; }
+
+    /// <summary>
+    /// What <see cref="MeasureAsync"/> saw: pings sent and lost between pods, and the long-lived TCP
+    /// connection's lines sent and echoed back (<see cref="TcpError"/> says how it broke, if it did).
+    /// </summary>
+    public sealed record PodTraffic(long Sent, long Lost, int TcpLines, int TcpEchoed, string? TcpError)
+    {
+        /// <summary>The same pings over IPv6 (<see cref="Sent"/> and <see cref="Lost"/> are IPv4's).</summary>
+        public long SentIpv6 { get; init; }
+
+        public long LostIpv6 { get; init; }
+
+        public int TcpResets => TcpError is null ? 0 : 1;
+    }
 
     /// <summary>Starts one pod per node and waits until each runs with both addresses.</summary>
     public static async Task<WorkloadPods> StartAsync(RealCluster cluster, TimeSpan timeout, CancellationToken cancellationToken)
@@ -135,6 +149,112 @@ public sealed class WorkloadPods
         var (ok, output) = await ExecAsync(from, ["socat", "-T5", "-", $"TCP:{target}:{Port},connect-timeout=5"], cancellationToken);
         return ok ? output.Trim() : $"failed: {output.Trim()}";
     }
+
+    /// <summary>
+    /// Application traffic for <paramref name="duration"/>: every pod pings every other (IPv4 and
+    /// IPv6, one ping per <paramref name="interval"/> each), and one long-lived TCP connection carries a line every
+    /// half second from <paramref name="tcpFrom"/> to an echo server in <paramref name="tcpTo"/>.
+    /// A connection reset (or a line not echoed back) counts as one reset.
+    /// </summary>
+    public async Task<PodTraffic> MeasureAsync(Pod tcpFrom, Pod tcpTo, TimeSpan duration, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tcpFrom);
+        ArgumentNullException.ThrowIfNull(tcpTo);
+        var seconds = Math.Max(1, (int)duration.TotalSeconds);
+        var server = ExecAsync(tcpTo, ["socat", $"TCP6-LISTEN:{EchoPort},ipv6only=0,reuseaddr", "EXEC:cat"], cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        var lines = seconds * 2;
+        var client = ExecAsync(
+            tcpFrom,
+            ["sh", "-c", $"i=0; while [ $i -lt {lines} ]; do echo line$i; sleep 0.5; i=$((i+1)); done | socat -T15 - TCP:{tcpTo.Ipv4}:{EchoPort},connect-timeout=5"],
+            cancellationToken);
+        var pings = Pods.SelectMany(from => Pods.Where(to => to != from).SelectMany(to => new[] { to.Ipv4, to.Ipv6 }).Select(async address =>
+        {
+            var (_, output) = await ExecAsync(from, ["ping", "-q", "-i", interval.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture), "-w", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), address], cancellationToken);
+            var m = PingSummary().Match(output);
+            return m.Success
+                ? (V6: address.Contains(':', StringComparison.Ordinal), Sent: long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Received: long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))
+                : throw new InvalidOperationException($"ping from {from.Name} to {address}: no summary in its output: {output}");
+        })).ToList();
+        var counts = await Task.WhenAll(pings);
+        var v4 = counts.Where(c => !c.V6).ToList();
+        var v6 = counts.Where(c => c.V6).ToList();
+        var (clientOk, echoed) = await client;
+        var (serverOk, serverOutput) = await server;
+        var echoedLines = echoed.Split('\n').Count(l => l.StartsWith("line", StringComparison.Ordinal));
+        var tcpError = !clientOk ? echoed.Trim() : !serverOk ? serverOutput.Trim() : echoedLines < lines ? $"{echoedLines} of {lines} lines echoed" : null;
+        return new PodTraffic(v4.Sum(c => c.Sent), v4.Sum(c => c.Sent - c.Received), lines, echoedLines, tcpError)
+        {
+            SentIpv6 = v6.Sum(c => c.Sent),
+            LostIpv6 = v6.Sum(c => c.Sent - c.Received),
+        };
+    }
+
+    /// <summary>
+    /// TCP throughput from <paramref name="from"/> to <paramref name="to"/> (iperf3, one stream, for
+    /// <paramref name="seconds"/>), in Mbit/s as the receiver counted it.
+    /// </summary>
+    public async Task<double> ThroughputMbpsAsync(Pod from, Pod to, int seconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        var server = ExecAsync(to, ["iperf3", "-s", "-1", "-p", IperfPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        var (ok, output) = await ExecAsync(from, ["iperf3", "-c", to.Ipv4, "-p", IperfPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-J"], cancellationToken);
+        await server;
+        if (!ok)
+        {
+            throw new InvalidOperationException($"iperf3 from {from.Name} to {to.Name} ({to.Ipv4}): {output}");
+        }
+
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        return Math.Round(json.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble() / 1e6, 1);
+    }
+
+    /// <summary>
+    /// A pod on <paramref name="node"/>'s own network (the underlay, no tunnel), from the probe image:
+    /// what the throughput over an arrow is compared with. Its <see cref="Pod.Ipv4"/> is the node's address.
+    /// </summary>
+    public async Task<Pod> StartHostPodAsync(string node, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var name = $"host-{node}";
+        await _cluster.Admin.CoreV1.CreateNamespacedPodAsync(
+            new V1Pod
+            {
+                Metadata = new V1ObjectMeta { Name = name },
+                Spec = new V1PodSpec
+                {
+                    NodeName = node,
+                    HostNetwork = true,
+                    TerminationGracePeriodSeconds = 1,
+                    Containers = [new V1Container { Name = "probe", Image = LabImages.ProbeReference, ImagePullPolicy = "Never" }],
+                },
+            },
+            Namespace,
+            cancellationToken: cancellationToken);
+        for (var deadline = DateTime.UtcNow + timeout; ; await Task.Delay(1000, cancellationToken))
+        {
+            var pod = await _cluster.Admin.CoreV1.ReadNamespacedPodAsync(name, Namespace, cancellationToken: cancellationToken);
+            if (pod.Status?.Phase == "Running" && !string.IsNullOrEmpty(pod.Status.PodIP))
+            {
+                return new Pod(name, node, pod.Status.PodIP, "");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"host pod {name} not running within {timeout.TotalSeconds:F0} s: {pod.Status?.Phase}");
+            }
+        }
+    }
+
+    /// <summary>The port iperf3's server listens on in <see cref="ThroughputMbpsAsync"/>.</summary>
+    public const int IperfPort = 7002;
+
+    /// <summary>The port of the echo server <see cref="MeasureAsync"/> starts for its long-lived connection.</summary>
+    public const int EchoPort = 7001;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(\d+) packets transmitted, (\d+) received")]
+    private static partial System.Text.RegularExpressions.Regex PingSummary();
 
     /// <summary>A ClusterIP Service in front of <paramref name="backend"/>'s pod; returns its address.</summary>
     public async Task<string> ExposeAsync(Pod backend, CancellationToken cancellationToken)

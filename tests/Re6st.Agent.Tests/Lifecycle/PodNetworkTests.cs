@@ -53,13 +53,17 @@ public sealed class PodNetworkTests(ITestOutputHelper output) : IDisposable
         var host = await lab.AddHostAsync("a", announce: false);
         var shell = new HostShell(host.Namespace);
         var said = new List<string>();
-        var pods = new PodNetwork(shell, _conf, said.Add);
+        var pods = new PodNetwork(shell, _conf, "re6", said.Add);
 
         await pods.ApplyAsync(Pods, None);
         Assert.Equal(PodNetwork.ConfList(Pods), await File.ReadAllTextAsync(Path.Combine(_conf, PodNetwork.FileName)));
         var nat = (await lab.InAsync(host, "nft", "list", "table", "inet", PodNetwork.Table)).Output;
         Assert.Contains("ip saddr 10.42.3.128/25 ip daddr != 10.42.0.0/16 masquerade", nat, StringComparison.Ordinal);
         Assert.Contains("ip6 saddr fd5e:6e7:0:3:8000::/65 ip6 daddr != fd5e:6e7::/48 masquerade", nat, StringComparison.Ordinal);
+
+        // What only crosses this host, from an arrow, is not tracked; its own pods' packets are.
+        Assert.Contains("iifname \"re6*\" iifname != \"re6st-pods\" ip daddr != 10.42.3.128/25 fib daddr type != local notrack", nat, StringComparison.Ordinal);
+        Assert.Contains("iifname \"re6*\" iifname != \"re6st-pods\" ip6 daddr != fd5e:6e7:0:3:8000::/65 fib daddr type != local notrack", nat, StringComparison.Ordinal);
         Assert.Equal("unreachable 10.42.0.0/16 proto static metric 4000", (await lab.InAsync(host, "ip", "-4", "route", "show", "10.42.0.0/16")).Output.Trim());
         Assert.StartsWith("unreachable fd5e:6e7::/48 dev lo proto static metric 4000", (await lab.InAsync(host, "ip", "-6", "route", "show", "fd5e:6e7::/48")).Output.Trim(), StringComparison.Ordinal);
 
