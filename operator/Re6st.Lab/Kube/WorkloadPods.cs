@@ -39,6 +39,18 @@ public sealed partial class WorkloadPods
         public long LostIpv6 { get; init; }
 
         public int TcpResets => TcpError is null ? 0 : 1;
+
+        /// <summary>The pairs that lost pings: how many, and when the first went unanswered.</summary>
+        public IReadOnlyList<PairLoss> Losses { get; init; } = [];
+
+        /// <summary>When the first ping of all went unanswered, if one did.</summary>
+        public DateTimeOffset? FirstMiss => Losses.Select(l => l.FirstMiss).Min();
+    }
+
+    /// <summary>Pings from <paramref name="From"/> to <paramref name="To"/> (a pod's address) that went unanswered.</summary>
+    public sealed record PairLoss(string From, string To, long Sent, long Lost, DateTimeOffset? FirstMiss)
+    {
+        public override string ToString() => $"{From} -> {To}: {Lost} of {Sent} lost{(FirstMiss is { } at ? $", the first at {at:HH:mm:ss.f} UTC" : "")}";
     }
 
     /// <summary>Starts one pod per node and waits until each runs with both addresses.</summary>
@@ -170,11 +182,21 @@ public sealed partial class WorkloadPods
             cancellationToken);
         var pings = Pods.SelectMany(from => Pods.Where(to => to != from).SelectMany(to => new[] { to.Ipv4, to.Ipv6 }).Select(async address =>
         {
-            var (_, output) = await ExecAsync(from, ["ping", "-q", "-i", interval.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture), "-w", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), address], cancellationToken);
+            // -D -O: each unanswered ping says so, with the time, as the next one leaves.
+            var (_, output) = await ExecAsync(from, ["ping", "-D", "-O", "-i", interval.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture), "-w", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), address], cancellationToken);
             var m = PingSummary().Match(output);
-            return m.Success
-                ? (V6: address.Contains(':', StringComparison.Ordinal), Sent: long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Received: long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))
-                : throw new InvalidOperationException($"ping from {from.Name} to {address}: no summary in its output: {output}");
+            if (!m.Success)
+            {
+                throw new InvalidOperationException($"ping from {from.Name} to {address}: no summary in its output: {output[Math.Max(0, output.Length - 2000)..]}");
+            }
+
+            var miss = UnansweredAt().Match(output);
+            DateTimeOffset? firstMiss = miss.Success
+                ? DateTimeOffset.FromUnixTimeMilliseconds((long)(double.Parse(miss.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * 1000))
+                : null;
+            var sent = long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var received = long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return (V6: address.Contains(':', StringComparison.Ordinal), Sent: sent, Received: received, Loss: new PairLoss(from.Name, address, sent, sent - received, firstMiss));
         })).ToList();
         var counts = await Task.WhenAll(pings);
         var v4 = counts.Where(c => !c.V6).ToList();
@@ -187,6 +209,7 @@ public sealed partial class WorkloadPods
         {
             SentIpv6 = v6.Sum(c => c.Sent),
             LostIpv6 = v6.Sum(c => c.Sent - c.Received),
+            Losses = [.. counts.Where(c => c.Loss.Lost > 0).Select(c => c.Loss)],
         };
     }
 
@@ -198,7 +221,8 @@ public sealed partial class WorkloadPods
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
-        var server = ExecAsync(to, ["iperf3", "-s", "-1", "-p", IperfPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken);
+        // Bounded: a server whose client never came would hold its exec open.
+        var server = ExecAsync(to, ["timeout", (seconds + 30).ToString(System.Globalization.CultureInfo.InvariantCulture), "iperf3", "-s", "-1", "-p", IperfPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         var (ok, output) = await ExecAsync(from, ["iperf3", "-c", to.Ipv4, "-p", IperfPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-J"], cancellationToken);
         await server;
@@ -255,6 +279,9 @@ public sealed partial class WorkloadPods
 
     [System.Text.RegularExpressions.GeneratedRegex(@"(\d+) packets transmitted, (\d+) received")]
     private static partial System.Text.RegularExpressions.Regex PingSummary();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[(\d+\.\d+)\] no answer yet")]
+    private static partial System.Text.RegularExpressions.Regex UnansweredAt();
 
     /// <summary>A ClusterIP Service in front of <paramref name="backend"/>'s pod; returns its address.</summary>
     public async Task<string> ExposeAsync(Pod backend, CancellationToken cancellationToken)

@@ -69,6 +69,17 @@ public sealed class HandOverTests
         var half = Babel(Route(PrefixA, "new-id", "r6b001", 96), Route(PrefixA4, "old-id", "r6b001", 96));
         Assert.Equal(2, HandOver.StandIns("b", [back], arrows, half, kept, later).StandIns.Count);
 
+        // Heard for every prefix, but for one a route of the previous run, through another host,
+        // is still the better (a new babeld's link counts as poor for its first hellos): not yet,
+        // since this host would route the peer through that host, and that host, once it stops
+        // standing in, back through this one.
+        var worse = Babel(Route(PrefixA, "new-id", "r6b001", 900), Route(PrefixA, "old-id", "r6b000", 600), Route(PrefixA4, "new-id", "r6b001", 96));
+        Assert.Equal(2, HandOver.StandIns("b", [back], arrows, worse, kept, later).StandIns.Count);
+
+        // The peer's own route is the best for every prefix, over the arrow or through another host: the stand-in goes.
+        var relayed = Babel(Route(PrefixA, "new-id", "r6b001", 900), Route(PrefixA, "new-id", "r6b000", 300), Route(PrefixA, "c-id", "r6b000", 1120), Route(PrefixA4, "new-id", "r6b001", 96));
+        Assert.Empty(HandOver.StandIns("b", [back], arrows, relayed, kept, later).StandIns);
+
         // For every prefix: the stand-in goes, and nothing is remembered.
         var fresh = Babel(Route(PrefixA, "new-id", "r6b001", 96), Route(PrefixA4, "new-id", "r6b001", 96));
         var (none, forgotten) = HandOver.StandIns("b", [back], arrows, fresh, kept, later);
