@@ -180,4 +180,12 @@ public sealed partial class HostAgent
     /// <summary>Whether <paramref name="peer"/> hands over now: this host holds its arrows to it (see <see cref="HandOver"/>).</summary>
     private static bool HandsOver(AgentView view, string peer, DateTimeOffset now) =>
         HandOver.IsHandingOver(view.Peers.FirstOrDefault(p => p.Node.Name == peer)?.Status, now);
+
+    /// <summary>
+    /// Whether this host stands in for <paramref name="peer"/>, or the peer (as its last status
+    /// says) for this host: a stand-in routes the host's prefixes over an arrow between the two, so
+    /// the arrows between them are held, like those to a peer that hands over (see <see cref="HandOver"/>).
+    /// </summary>
+    private bool StandInBetween(AgentView view, string peer) =>
+        _standingIn.Contains(peer) || view.Peers.FirstOrDefault(p => p.Node.Name == peer)?.Status?.StandingIn.Contains(Node) == true;
 }

@@ -180,25 +180,37 @@ public sealed partial class WorkloadPods
             tcpFrom,
             ["sh", "-c", $"i=0; while [ $i -lt {lines} ]; do echo line$i; sleep 0.5; i=$((i+1)); done | socat -T15 - TCP:{tcpTo.Ipv4}:{EchoPort},connect-timeout=5"],
             cancellationToken);
-        var pings = Pods.SelectMany(from => Pods.Where(to => to != from).SelectMany(to => new[] { to.Ipv4, to.Ipv6 }).Select(async address =>
+        // One exec per pod, running all of its pings at once (-D -O: each unanswered ping says so,
+        // with the time, as the next one leaves), each into its own file, printed at the end under
+        // a header: an exec per pair (60 for 6 pods) was itself a load on 2 cores.
+        var every = interval.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        var pings = Pods.Select(async from =>
         {
-            // -D -O: each unanswered ping says so, with the time, as the next one leaves.
-            var (_, output) = await ExecAsync(from, ["ping", "-D", "-O", "-i", interval.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture), "-w", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), address], cancellationToken);
-            var m = PingSummary().Match(output);
-            if (!m.Success)
+            var targets = Pods.Where(to => to != from).SelectMany(to => new[] { to.Ipv4, to.Ipv6 }).ToList();
+            var script = $"cd \"$(mktemp -d)\"; for a in {string.Join(' ', targets)}; do ping -D -O -i {every} -w {seconds} $a > \"p-$a\" 2>&1 & done; wait; for a in {string.Join(' ', targets)}; do echo \"== $a\"; cat \"p-$a\"; done";
+            var (_, output) = await ExecAsync(from, ["sh", "-c", script], cancellationToken);
+            var sections = ("\n" + output).Split("\n== ").Skip(1)
+                .GroupBy(x => x.Split('\n')[0].Trim(), StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            return targets.Select(address =>
             {
-                throw new InvalidOperationException($"ping from {from.Name} to {address}: no summary in its output: {output[Math.Max(0, output.Length - 2000)..]}");
-            }
+                var text = sections.GetValueOrDefault(address) ?? "";
+                var m = PingSummary().Match(text);
+                if (!m.Success)
+                {
+                    throw new InvalidOperationException($"ping from {from.Name} to {address}: no summary in its output: {text[Math.Max(0, text.Length - 2000)..]}");
+                }
 
-            var miss = UnansweredAt().Match(output);
-            DateTimeOffset? firstMiss = miss.Success
-                ? DateTimeOffset.FromUnixTimeMilliseconds((long)(double.Parse(miss.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * 1000))
-                : null;
-            var sent = long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            var received = long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
-            return (V6: address.Contains(':', StringComparison.Ordinal), Sent: sent, Received: received, Loss: new PairLoss(from.Name, address, sent, sent - received, firstMiss));
-        })).ToList();
-        var counts = await Task.WhenAll(pings);
+                var miss = UnansweredAt().Match(text);
+                DateTimeOffset? firstMiss = miss.Success
+                    ? DateTimeOffset.FromUnixTimeMilliseconds((long)(double.Parse(miss.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * 1000))
+                    : null;
+                var sent = long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                var received = long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+                return (V6: address.Contains(':', StringComparison.Ordinal), Sent: sent, Received: received, Loss: new PairLoss(from.Name, address, sent, sent - received, firstMiss));
+            }).ToList();
+        }).ToList();
+        var counts = (await Task.WhenAll(pings)).SelectMany(c => c).ToList();
         var v4 = counts.Where(c => !c.V6).ToList();
         var v6 = counts.Where(c => c.V6).ToList();
         var (clientOk, echoed) = await client;
