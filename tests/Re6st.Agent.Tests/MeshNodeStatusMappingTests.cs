@@ -29,4 +29,16 @@ public sealed class MeshNodeStatusMappingTests
         Assert.Null(plain.StandingIn);
         Assert.Null(MeshNodeStatusMapping.ToPeerStatus("a", plain)!.HandOverUntil);
     }
+
+    [Fact]
+    public void TheStatusPatch_RemovesWhatTheAgentNoLongerSays_AndLeavesOtherFieldsAlone()
+    {
+        var patch = MeshNodeMembershipSource.StatusPatch(
+            desired: """{"publicKey":"k","arrowCount":2}""",
+            watched: """{"publicKey":"old","arrowCount":3,"handOverUntil":"2026-12-03T12:02:00.250Z","standingIn":["c"]}""");
+        Assert.Equal("""{"publicKey":"k","arrowCount":2,"handOverUntil":null,"standingIn":null}""", patch.ToJsonString());
+
+        // Before the watch shows a status, the patch says only what the agent writes (conditions, not in it, stay).
+        Assert.Equal("""{"publicKey":"k"}""", MeshNodeMembershipSource.StatusPatch("""{"publicKey":"k"}""", null).ToJsonString());
+    }
 }

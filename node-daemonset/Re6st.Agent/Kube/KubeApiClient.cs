@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Re6st.Agent.Kube;
@@ -81,12 +83,19 @@ public sealed class KubeApiClient : IDisposable
     }
 
     /// <summary>A JSON merge patch of <paramref name="path"/> (null fields in <paramref name="patch"/> are left out).</summary>
-    public async Task MergePatchAsync<T>(string path, T patch, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    public Task MergePatchAsync<T>(string path, T patch, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        MergePatchAsync(path, JsonSerializer.SerializeToUtf8Bytes(patch, type), cancellationToken);
+
+    /// <summary>A JSON merge patch built as a tree, where an explicit null removes a field.</summary>
+    public Task MergePatchAsync(string path, JsonObject patch, CancellationToken cancellationToken) =>
+        MergePatchAsync(path, Encoding.UTF8.GetBytes(patch.ToJsonString()), cancellationToken);
+
+    private async Task MergePatchAsync(string path, byte[] body, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestTimeout);
         using var request = Request(HttpMethod.Patch, path);
-        request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(patch, type));
+        request.Content = new ByteArrayContent(body);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/merge-patch+json");
         using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
         await EnsureSuccessAsync(response, request, timeout.Token).ConfigureAwait(false);

@@ -86,10 +86,3 @@ public sealed class WatchEvent<T>
     [JsonPropertyName("object")]
     public T? Item { get; set; }
 }
-
-/// <summary>A merge patch of a MeshNode's status subresource.</summary>
-public sealed class StatusPatch
-{
-    [JsonPropertyName("status")]
-    public MeshNodeStatus? Status { get; set; }
-}

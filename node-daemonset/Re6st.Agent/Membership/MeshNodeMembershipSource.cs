@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Re6st.Agent.Babel;
@@ -154,11 +155,9 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
         try
         {
-            // Null fields are left out of the patch, so the status fields the agent does not own stay.
             await _client.MergePatchAsync(
                 $"/apis/{Group.Name}/{Group.Version}/{Group.MeshNodePlural}/{_name}/status",
-                new StatusPatch { Status = desired },
-                KubeJsonContext.Default.StatusPatch,
+                new JsonObject { ["status"] = StatusPatch(json, watched) },
                 cancellationToken).ConfigureAwait(false);
             _written = (json, self.Metadata.Uid, self.Metadata.ResourceVersion);
             Interlocked.Increment(ref _writes);
@@ -167,6 +166,26 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         {
             LogGone(_log, _name);
         }
+    }
+
+    /// <summary>
+    /// The merge patch that makes the status say <paramref name="desired"/>: the fields the agent
+    /// writes (null ones are left out of it), and an explicit null for each field it wrote before
+    /// (<paramref name="watched"/>) and no longer says, such as a hand-over's deadline once the
+    /// host is back. The status fields the agent does not own stay as they are.
+    /// </summary>
+    internal static JsonObject StatusPatch(string desired, string? watched)
+    {
+        var patch = JsonNode.Parse(desired)!.AsObject();
+        if (watched is not null)
+        {
+            foreach (var (field, _) in JsonNode.Parse(watched)!.AsObject())
+            {
+                patch.TryAdd(field, null);
+            }
+        }
+
+        return patch;
     }
 
     /// <summary>

@@ -160,6 +160,24 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             Assert.Equal(3, sourceA.Writes);
             await ViewAsync(sourceB, v => v.Peers.Single(p => p.Node.Name == a).Status?.Accepted.Single().Routes == 5, $"{b} sees {a}'s new route count", op.Log);
             Assert.NotEqual(written.Metadata.ResourceVersion, (await MeshNodeAsync(a, test)).Metadata.ResourceVersion);
+
+            // A field the agent stops saying goes from the status: a hand-over's deadline and a
+            // stand-in list left behind would make peers stand in, and hold their arrows, for nothing.
+            var handingOver = changed with { HandOverUntil = DateTimeOffset.UtcNow.AddMinutes(2), StandingIn = [b] };
+            await sourceA.PublishAsync(handingOver, CancellationToken.None);
+            await ViewAsync(sourceB, v => v.Peers.Single(p => p.Node.Name == a).Status is { HandOverUntil: not null, StandingIn.Count: 1 }, $"{b} sees {a} hand over", op.Log);
+            await Cluster.EventuallyAsync(
+                async () =>
+                {
+                    await sourceA.PublishAsync(changed, CancellationToken.None);
+                    return (await MeshNodeAsync(a, test)).Status!;
+                },
+                s => s.HandOverUntil is null && s.StandingIn is null,
+                Bound,
+                $"{a}'s hand-over and stand-ins gone from its status",
+                op.Log);
+            await ViewAsync(sourceB, v => v.Peers.Single(p => p.Node.Name == a).Status is { HandOverUntil: null, StandingIn.Count: 0 }, $"{b} sees {a} back", op.Log);
+            Assert.Equal("SetElsewhere", Assert.Single((await MeshNodeAsync(a, test)).Status!.Conditions!).Reason);
         });
     }
 
