@@ -20,7 +20,9 @@ namespace Re6st.Agent.Lifecycle;
 /// announces another's prefixes, bounded by <see cref="MaxLength"/>.</item>
 /// <item>Peers <b>hold</b> their arrows to it: no destruction, no drain's end, no "unauthenticated"
 /// verdict and no new arrow while it hands over (life requires destruction, but a host that cannot
-/// answer cannot be drained). A dead arrow (probes unanswered) still goes.</item>
+/// answer cannot be drained), and no "unauthenticated" verdict for the authentication grace after
+/// (its new babeld and theirs go through Babel's authentication challenge again). A dead arrow
+/// (probes unanswered) still goes.</item>
 /// <item>The next run adopts the tunnels, keeps the routes the last babeld left until its own
 /// babeld has its neighbours back, and only then stops asking for stand-ins.</item>
 /// </list>

@@ -8,6 +8,9 @@ namespace Re6st.Agent.Lifecycle;
 public sealed partial class HostAgent
 {
     private readonly List<string> _standingIn = [];
+
+    // When each peer was last seen handing over: its next run's babeld is new to this host's.
+    private readonly Dictionary<string, DateTimeOffset> _handingOverSeen = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, StandInMemory> _standInMemory = new Dictionary<string, StandInMemory>();
     private StandInRoutes? _standIns;
     private LeftRoutes? _leftRoutes;
@@ -17,6 +20,7 @@ public sealed partial class HostAgent
     private DateTimeOffset? _handOverUntil;
     private DateTimeOffset? _neighboursBackSince;
     private int _keptRoutes;
+    private bool _keptDemoted;
     private bool _handedOver;
 
     private string HandOverFile => Path.Combine(_options.StateDirectory, "hand-over");
@@ -114,21 +118,44 @@ public sealed partial class HostAgent
 
         _standingIn.Clear();
         _standingIn.AddRange(peers);
+        foreach (var peer in view.Peers.Where(p => HandOver.IsHandingOver(p.Status, now)))
+        {
+            _handingOverSeen[peer.Node.Name] = now;
+        }
+
+        foreach (var gone in _handingOverSeen.Where(e => now - e.Value > _options.AuthenticationGrace).Select(e => e.Key).ToList())
+        {
+            _handingOverSeen.Remove(gone);
+        }
 
         if (_handedOver || (_handOverUntil is null && _keptRoutes == 0))
         {
             return;
         }
 
-        // A kept route goes as soon as babeld has installed its own to the same place.
+        // The host is back once every arrow has its neighbour (for two hellos). Past the bound,
+        // it is over anyway.
         var babel = Babel;
-        if (_keptRoutes > 0 && babel.Connected)
+        var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
+        _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
+        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
+        var bounded = now - _babeldStartedAt >= HandOver.MaxLength / 4;
+
+        // The routes the previous babeld left carry the traffic until then (see LeftRoutes), then
+        // step behind this babeld's, and each goes as soon as babeld has its own to the same place:
+        // dropping them all at the end cut a peer's replies for 5.6 s in one real-node run.
+        if (_keptRoutes > 0 && !_keptDemoted && (settled || bounded))
+        {
+            await _leftRoutes!.DemoteAsync(cancellationToken).ConfigureAwait(false);
+            _keptDemoted = true;
+        }
+
+        if (_keptRoutes > 0 && _keptDemoted && babel.Connected)
         {
             _keptRoutes -= await _leftRoutes!.RemoveCoveredAsync(installed, cancellationToken).ConfigureAwait(false);
         }
 
         // Past the bound, what babeld never relearnt (a destination gone meanwhile) goes too.
-        var bounded = now - _babeldStartedAt >= HandOver.MaxLength / 4;
         if (_keptRoutes > 0 && bounded)
         {
             var dropped = await _leftRoutes!.RemoveAsync(cancellationToken).ConfigureAwait(false);
@@ -136,18 +163,8 @@ public sealed partial class HostAgent
             _keptRoutes = 0;
         }
 
-        if (_handOverUntil is null)
-        {
-            return;
-        }
-
-        // The host is back once every arrow has its neighbour (for two hellos): peers stop standing
-        // in and the pod is ready. A kept route stays until babeld has its own to the same place:
-        // dropping it earlier cut the replies to a peer for seconds.
-        var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
-        _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
-        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
-        if (!settled && !bounded)
+        // Once back, peers stop standing in and the pod is ready.
+        if (_handOverUntil is null || (!settled && !bounded))
         {
             return;
         }
@@ -180,6 +197,16 @@ public sealed partial class HostAgent
     /// <summary>Whether <paramref name="peer"/> hands over now: this host holds its arrows to it (see <see cref="HandOver"/>).</summary>
     private static bool HandsOver(AgentView view, string peer, DateTimeOffset now) =>
         HandOver.IsHandingOver(view.Peers.FirstOrDefault(p => p.Node.Name == peer)?.Status, now);
+
+    /// <summary>
+    /// Whether <paramref name="peer"/> hands over, or did within the authentication grace: its
+    /// next run's babeld is new here, and this host's babeld hears it only once the two have been
+    /// through Babel's authentication challenge again, a few seconds after the peer's own babeld
+    /// has its neighbours back (and the peer says it is back). Judged unauthenticated meanwhile,
+    /// a returning host lost every arrow at once and was cut off for 6 s in a real-node rollout.
+    /// </summary>
+    private bool HandsOverOrJustDid(AgentView view, string peer, DateTimeOffset now) =>
+        HandsOver(view, peer, now) || (_handingOverSeen.TryGetValue(peer, out var seen) && now - seen <= _options.AuthenticationGrace);
 
     /// <summary>
     /// Whether this host stands in for <paramref name="peer"/>, or the peer (as its last status

@@ -294,9 +294,9 @@ public sealed partial class HostAgent
             // Trust no node: a tunnel that carries packets but whose far end never speaks Babel with
             // the mesh's key (a member without the key, a broken babeld) is an arrow in name only.
             // Draining arrows are left out (their Babel is dropped on purpose), and so is the
-            // settling time after babeld (re)starts, and a peer that hands over (its babeld is
-            // silent on purpose, see HandOver).
-            var unauthenticated = arrow.Condemned is null && arrow.State == ArrowState.Active && babel.Connected && !HandsOver(view, arrow.Peer, now)
+            // settling time after babeld (re)starts, and a peer that hands over or just came back
+            // (its babeld is silent on purpose, then new here, see HandOver).
+            var unauthenticated = arrow.Condemned is null && arrow.State == ArrowState.Active && babel.Connected && !HandsOverOrJustDid(view, arrow.Peer, now)
                 && now - arrow.Created > _options.AuthenticationGrace && now - _babeldStartedAt > _options.AuthenticationGrace
                 && !babel.NeighboursOn(arrow.Interface).Any(n => n.Reach != 0);
             if (arrow.Condemned is null && !unauthenticated)
