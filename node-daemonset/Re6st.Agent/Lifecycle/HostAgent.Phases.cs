@@ -110,8 +110,13 @@ public sealed partial class HostAgent
             mine.Remove(gone);
         }
 
+        // The most-used exception ranks by routes, then by the traffic forwarded over each arrow
+        // during the period that ends (pods' and transit's: see ArrowTraffic).
         var babel = Babel;
-        var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), 0, a.DrainStartedAt)).ToArray();
+        var traffic = periodEnded && _traffic is not null
+            ? await _traffic.SinceLastAsync([.. Arrows.Where(a => a.Initiated).Select(a => (a.Interface, a.Id))], cancellationToken).ConfigureAwait(false)
+            : new Dictionary<string, long>();
+        var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), traffic.GetValueOrDefault(a.Id), a.DrainStartedAt)).ToArray();
 
         var pulse = new DrainPulse(view.HelloInterval, _options.Tick);
         var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);

@@ -53,6 +53,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private HostTunnels? _tunnels;
     private InterfaceTombstones? _tombstones;
     private BabelDrain? _drain;
+    private ArrowTraffic? _traffic;
     private BabeldProcess? _babeld;
     private BabelControlClient? _control;
     private InterfacePool? _pool;
@@ -129,6 +130,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _tombstones = new InterfaceTombstones(_shell, () => _babeld?.Freeze() ?? NotFrozen.Instance, _time, _options.StateDirectory, _log);
         _drain = new BabelDrain(_shell);
         await _drain.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        _traffic = await StartTrafficAsync(cancellationToken).ConfigureAwait(false);
         _prober = ArrowProber.Start(_shell, _options.Probe, OnDead, OnClosed, _log);
         while ((_view = await _source.ReadAsync(cancellationToken).ConfigureAwait(false)) is null)
         {
@@ -289,6 +291,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         await _tombstones!.ReplaceAsync(arrow.Interface, LinkLocal(arrow.Slot), cancellationToken).ConfigureAwait(false);
         await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken, deviceReplaced: true).ConfigureAwait(false);
         await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
+        await (_traffic?.ForgetAsync(arrow.Interface, cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
         lock (_arrows)
         {
             _arrows.Remove(arrow.Interface);
@@ -448,6 +451,7 @@ public sealed partial class HostAgent : IAsyncDisposable
             await CleanAsync("stand-ins", async () => await (_standIns?.RemoveAllAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("kept routes", async () => await (_leftRoutes?.RemoveAsync(CancellationToken.None) ?? Task.FromResult(0)).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("drain table", async () => await (_drain?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+            await CleanAsync("traffic table", async () => await (_traffic?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("pod network", async () => await (_pods?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("hand-over file", () =>
@@ -460,6 +464,25 @@ public sealed partial class HostAgent : IAsyncDisposable
 
         _wake.Dispose();
         _logFilter.Dispose();
+    }
+
+    /// <summary>
+    /// The arrows' traffic counters, or none where nft cannot keep them (the most-used exception
+    /// then ranks by routes alone, as it would for a host that forwards nothing).
+    /// </summary>
+    private async Task<ArrowTraffic?> StartTrafficAsync(CancellationToken cancellationToken)
+    {
+        var traffic = new ArrowTraffic(_shell, _options.InterfacePrefix);
+        try
+        {
+            await traffic.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            return traffic;
+        }
+        catch (HostCommandException e)
+        {
+            _log($"{Node}: arrow traffic is not counted (the most-used exception ranks by routes only): {e.Message}");
+            return null;
+        }
     }
 
     private async Task CleanAsync(string what, Func<ValueTask> step)
