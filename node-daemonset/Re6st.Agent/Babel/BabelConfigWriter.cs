@@ -16,13 +16,6 @@ public static class BabelConfigWriter
     /// <summary>The metric of a stand-in announcement: more than a route of several hops over arrows (rxcost 96 each) would cost.</summary>
     public const int StandInMetric = 1024;
 
-    /// <summary>
-    /// The kernel priority (metric) of the routes babeld installs, for IPv4 as for IPv6 (where 0
-    /// would mean 1024 anyway): above 0, so that the routes a previous babeld left can be kept in
-    /// front of this one's while the host is taken over (see Lifecycle.LeftRoutes).
-    /// </summary>
-    public const uint KernelPriority = 1024;
-
     private static readonly TimeSpan MinHello = TimeSpan.FromMilliseconds(10);
 
     // babeld carries intervals in centiseconds in a 16-bit field.
@@ -52,7 +45,6 @@ public static class BabelConfigWriter
         // Should a source-specific route ever arrive, install it natively instead of through extra
         // tables and ip rules in the host's policy routing.
         text.Append("ipv6-subtrees true\n");
-        Line(text, $"kernel-priority {KernelPriority}");
 
         if (config.Keys.Count > 0)
         {

@@ -20,7 +20,6 @@ public sealed partial class HostAgent
     private DateTimeOffset? _handOverUntil;
     private DateTimeOffset? _neighboursBackSince;
     private int _keptRoutes;
-    private bool _keptDemoted;
     private bool _handedOver;
 
     private string HandOverFile => Path.Combine(_options.StateDirectory, "hand-over");
@@ -141,16 +140,9 @@ public sealed partial class HostAgent
         var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
         var bounded = now - _babeldStartedAt >= HandOver.MaxLength / 4;
 
-        // The routes the previous babeld left carry the traffic until then (see LeftRoutes), then
-        // step behind this babeld's, and each goes as soon as babeld has its own to the same place:
-        // dropping them all at the end cut a peer's replies for 5.6 s in one real-node run.
-        if (_keptRoutes > 0 && !_keptDemoted && (settled || bounded))
-        {
-            await _leftRoutes!.DemoteAsync(cancellationToken).ConfigureAwait(false);
-            _keptDemoted = true;
-        }
-
-        if (_keptRoutes > 0 && _keptDemoted && babel.Connected)
+        // A kept route goes as soon as babeld has installed its own to the same place: dropping
+        // them all at the end of the take-over cut a peer's replies for 5.6 s in one real-node run.
+        if (_keptRoutes > 0 && babel.Connected)
         {
             _keptRoutes -= await _leftRoutes!.RemoveCoveredAsync(installed, cancellationToken).ConfigureAwait(false);
         }

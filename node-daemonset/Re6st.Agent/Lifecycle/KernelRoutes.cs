@@ -101,7 +101,7 @@ public sealed class StandInRoutes(HostShell shell, TimeProvider time)
     public const int RetiredProtocol = 249;
 
     /// <summary>
-    /// Below babeld's own routes in the kernel (<see cref="Babel.BabelConfigWriter.KernelPriority"/>): a
+    /// Below babeld's own routes in the kernel (it installs at 0, which IPv6 turns into 1024): a
     /// learned route to the prefix, while there is one, carries the traffic, and neither replaces the other.
     /// </summary>
     public const uint KernelMetric = 2000;
@@ -192,17 +192,9 @@ public sealed class StandInRoutes(HostShell shell, TimeProvider time)
 /// <summary>
 /// The routes a babeld killed without retraction left (a hand-over, or an agent that crashed): they
 /// keep the host forwarding while the next babeld learns its own. Before that babeld starts they
-/// are moved to <see cref="Protocol"/>, in front of its routes (<see cref="TakeOverMetric"/>) until
-/// it has its neighbours back, then behind them (<see cref="KernelMetric"/>, so that none of its
-/// installs ever collides with a kept one); each goes once babeld has its own to the same place.
+/// are moved to <see cref="Protocol"/> at a metric below its routes (its own then win as they come,
+/// and none of its installs collides with a left one), and they go once it has its neighbours back.
 /// </summary>
-/// <remarks>
-/// Why in front first: the neighbours still route through this host on the previous babeld's last
-/// word (it sent no retraction), and the new babeld's first routes may go through one of them. In
-/// one real-node rollout the new babeld routed a peer's prefix through a neighbour that routed it
-/// back through this host: a loop of 0.8 s, until that neighbour heard the new babeld. The kept
-/// routes, through the arrows the previous babeld chose, carry the traffic until then.
-/// </remarks>
 public sealed class LeftRoutes(HostShell shell)
 {
     /// <summary>babeld's kernel protocol number (RTPROT_BABEL).</summary>
@@ -211,11 +203,8 @@ public sealed class LeftRoutes(HostShell shell)
     /// <summary>The kernel protocol number of the routes kept from the previous babeld.</summary>
     public const int Protocol = 252;
 
-    /// <summary>After the take-over: below babeld's routes (<see cref="Babel.BabelConfigWriter.KernelPriority"/>) and stand-ins (<see cref="StandInRoutes.KernelMetric"/>).</summary>
+    /// <summary>Below babeld's routes (0, 1024 for IPv6) and stand-ins (<see cref="StandInRoutes.KernelMetric"/>).</summary>
     public const uint KernelMetric = 3000;
-
-    /// <summary>During the take-over: in front of babeld's routes (<see cref="Babel.BabelConfigWriter.KernelPriority"/>).</summary>
-    public const uint TakeOverMetric = 512;
 
     /// <summary>
     /// Keeps the routes that carry packets; drops the unreachable ones babeld left for prefixes it
@@ -230,27 +219,13 @@ public sealed class LeftRoutes(HostShell shell)
         {
             if (route.Type is null)
             {
-                await shell.RunAsync("ip", route.Arguments("replace", Protocol, TakeOverMetric), cancellationToken: cancellationToken).ConfigureAwait(false);
+                await shell.RunAsync("ip", route.Arguments("replace", Protocol, KernelMetric), cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
             await shell.RunAsync("ip", route.Arguments("del", BabelProtocol, route.Metric), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         return left.Count(r => r.Type is null);
-    }
-
-    /// <summary>Moves the kept routes behind babeld's own (the take-over is over); returns how many moved.</summary>
-    public async Task<int> DemoteAsync(CancellationToken cancellationToken)
-    {
-        var kept = (await KernelRoute.ReadAsync(shell, Protocol, cancellationToken).ConfigureAwait(false)).Where(r => r.Metric != KernelMetric).ToList();
-        foreach (var route in kept)
-        {
-            // A route with another metric is another route: the new one is in place before the old goes.
-            await shell.RunAsync("ip", route.Arguments("replace", Protocol, KernelMetric), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await shell.RunAsync("ip", route.Arguments("del", Protocol, route.Metric), cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        return kept.Count;
     }
 
     /// <summary>Removes the kept routes to the destinations in <paramref name="installed"/> (babeld's own route is in place); returns how many went.</summary>
