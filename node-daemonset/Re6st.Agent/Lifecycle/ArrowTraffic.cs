@@ -19,6 +19,9 @@ public sealed class ArrowTraffic(HostShell shell, string interfacePrefix)
 {
     public const string Table = "re6st-traffic";
 
+    // Bytes into the arrow, and out of it.
+    private static readonly string[] Sets = ["in", "out"];
+
     private readonly Dictionary<string, long> _lastCount = new(StringComparer.Ordinal);
 
     /// <summary>The table: two sets of per-interface counters, fed from the forward hook.</summary>
@@ -49,7 +52,7 @@ public sealed class ArrowTraffic(HostShell shell, string interfacePrefix)
     {
         ArgumentNullException.ThrowIfNull(arrows);
         var now = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var set in new[] { "in", "out" })
+        foreach (var set in Sets)
         {
             var listed = await shell.RunAsync("nft", ["-j", "list", "set", "inet", Table, set], cancellationToken: cancellationToken).ConfigureAwait(false);
             foreach (var (name, bytes) in listed.ExitCode == 0 ? Parse(listed.Output) : [])
@@ -77,7 +80,7 @@ public sealed class ArrowTraffic(HostShell shell, string interfacePrefix)
     /// <summary>Forgets an arrow's interface: the next arrow on that name starts from zero.</summary>
     public async Task ForgetAsync(string interfaceName, CancellationToken cancellationToken)
     {
-        foreach (var set in new[] { "in", "out" })
+        foreach (var set in Sets)
         {
             await shell.RunAsync("nft", ["delete", "element", "inet", Table, set, "{", interfaceName, "}"], cancellationToken: cancellationToken).ConfigureAwait(false);
         }

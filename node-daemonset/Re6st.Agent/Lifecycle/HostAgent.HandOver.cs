@@ -132,22 +132,15 @@ public sealed partial class HostAgent
             return;
         }
 
-        // The host is back once every arrow has its neighbour (for two hellos). Past the bound,
-        // it is over anyway.
+        // A kept route goes as soon as babeld has installed its own to the same place.
         var babel = Babel;
-        var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
-        _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
-        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
-        var bounded = now - _babeldStartedAt >= HandOver.MaxLength / 4;
-
-        // A kept route goes as soon as babeld has installed its own to the same place: dropping
-        // them all at the end of the take-over cut a peer's replies for 5.6 s in one real-node run.
         if (_keptRoutes > 0 && babel.Connected)
         {
             _keptRoutes -= await _leftRoutes!.RemoveCoveredAsync(installed, cancellationToken).ConfigureAwait(false);
         }
 
         // Past the bound, what babeld never relearnt (a destination gone meanwhile) goes too.
+        var bounded = now - _babeldStartedAt >= HandOver.MaxLength / 4;
         if (_keptRoutes > 0 && bounded)
         {
             var dropped = await _leftRoutes!.RemoveAsync(cancellationToken).ConfigureAwait(false);
@@ -155,8 +148,18 @@ public sealed partial class HostAgent
             _keptRoutes = 0;
         }
 
-        // Once back, peers stop standing in and the pod is ready.
-        if (_handOverUntil is null || (!settled && !bounded))
+        if (_handOverUntil is null)
+        {
+            return;
+        }
+
+        // The host is back once every arrow has its neighbour (for two hellos): peers stop standing
+        // in and the pod is ready. A kept route stays until babeld has its own to the same place:
+        // dropping it earlier cut the replies to a peer for seconds.
+        var back = babel.Connected && Arrows.All(a => a.State != ArrowState.Active || babel.NeighboursOn(a.Interface).Any(n => n.Reach != 0));
+        _neighboursBackSince = back ? _neighboursBackSince ?? now : null;
+        var settled = _neighboursBackSince is { } since && now - since >= 2 * view.HelloInterval;
+        if (!settled && !bounded)
         {
             return;
         }
