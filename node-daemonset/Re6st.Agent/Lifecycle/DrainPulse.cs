@@ -36,6 +36,14 @@ public enum DrainStep
 /// (<see cref="Settle"/>) and not so long that babeld may have retracted routes instead
 /// (<see cref="ForgetAfter"/>, 9 hellos).
 /// </para>
+/// <para>
+/// Exception (<see cref="HandOver"/>) within the drain: while the arrow is held (its peer hands
+/// over, or one of the two stands in for the other), the drain pauses with Babel passing. A held
+/// arrow is out of the destruction policy's reach, so a drop begun before the hold would otherwise
+/// last the whole hold: babeld forgets the neighbour, and the routes that had no other way than
+/// this arrow once the peer's babeld went are gone. Seen on real nodes as two hosts apart for
+/// 19 s while a third handed over, right after churn had left drains going.
+/// </para>
 /// </summary>
 /// <param name="hello">The mesh's Babel hello interval.</param>
 /// <param name="tick">The agent's tick: the drain is looked at once per tick, and statuses are published once per tick.</param>
@@ -65,8 +73,14 @@ public sealed class DrainPulse(TimeSpan hello, TimeSpan tick)
     /// <param name="breathing">Babel passes now (a breath) rather than being dropped.</param>
     /// <param name="since">When the current drop or breath began.</param>
     /// <param name="inUse">Routes still use the arrow, at this end or the far end.</param>
-    public DrainStep Next(bool breathing, DateTimeOffset since, DateTimeOffset now, bool inUse)
+    /// <param name="held">The arrow is held for a hand-over: Babel passes until the hold ends (see the class remarks).</param>
+    public DrainStep Next(bool breathing, DateTimeOffset since, DateTimeOffset now, bool inUse, bool held = false)
     {
+        if (held)
+        {
+            return breathing ? DrainStep.Hold : DrainStep.Breathe;
+        }
+
         var elapsed = now - since;
         if (breathing)
         {

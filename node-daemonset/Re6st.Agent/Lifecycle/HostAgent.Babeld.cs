@@ -122,16 +122,16 @@ public sealed partial class HostAgent
                 continue;
             }
 
+            // A drain goes on from a breath (Babel passing: the drain's table starts empty), so this
+            // run's babeld meets the neighbour first; its DrainPulse drops Babel again after it, or
+            // keeps it passing while the arrow is held for the hand-over.
             var record = new ArrowRecord(entry.Id, slot, entry.Peer, entry.SubMesh, entry.Technology, entry.Initiated, entry.Created)
             {
                 State = entry.State,
                 DrainStartedAt = entry.DrainStartedAt,
+                Breathing = entry.State == ArrowState.Draining,
                 PulseSince = now,
             };
-            if (record.State == ArrowState.Draining && record.Initiated)
-            {
-                await _drain!.StartAsync(record.Interface, cancellationToken).ConfigureAwait(false);
-            }
 
             using var span = _trace.Arrow("adopt", record);
             await TrackAsync(record, cancellationToken).ConfigureAwait(false);

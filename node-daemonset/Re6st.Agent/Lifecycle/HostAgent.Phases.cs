@@ -118,7 +118,13 @@ public sealed partial class HostAgent
             : new Dictionary<string, long>();
         var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), traffic.GetValueOrDefault(a.Id), a.DrainStartedAt)).ToArray();
 
+        // Exception (HandOver) within the drain: a held arrow's drain pauses with Babel passing (DrainPulse).
         var pulse = new DrainPulse(view.HelloInterval, _options.Tick);
+        foreach (var held in Arrows.Where(a => a.Initiated && a.State == ArrowState.Draining && !mine.Contains(a)).ToList())
+        {
+            await PulseAsync(held, pulse.Next(held.Breathing, held.PulseSince ?? now, now, inUse: true, held: true), now, cancellationToken, "held while its peer hands over or stands in").ConfigureAwait(false);
+        }
+
         var decisions = ArrowDestruction.Decide(statuses, now, view.Policy, _random);
         for (var i = 0; i < mine.Count; i++)
         {
@@ -213,7 +219,8 @@ public sealed partial class HostAgent
     }
 
     /// <summary>Carries out a step of the drain's rhythm (<see cref="DrainPulse"/>) on this host's end, which drops the arrow's Babel both ways.</summary>
-    private async Task PulseAsync(ArrowRecord arrow, DrainStep step, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="held">Why Babel passes when the drain pauses for a hand-over (null: the drain's own rhythm).</param>
+    private async Task PulseAsync(ArrowRecord arrow, DrainStep step, DateTimeOffset now, CancellationToken cancellationToken, string? held = null)
     {
         switch (step)
         {
@@ -223,7 +230,9 @@ public sealed partial class HostAgent
                     await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
                 }
 
-                _log($"{Node}: draining {arrow.Interface} to {arrow.Peer}: routes still use it, or Babel was dropped too long to tell; letting Babel through for a moment so babeld keeps them");
+                _log(held is null
+                    ? $"{Node}: draining {arrow.Interface} to {arrow.Peer}: routes still use it, or Babel was dropped too long to tell; letting Babel through for a moment so babeld keeps them"
+                    : $"{Node}: draining {arrow.Interface} to {arrow.Peer}: {held}; letting Babel through until the hold ends");
                 (arrow.Breathing, arrow.PulseSince) = (true, now);
                 Count("drain-breath");
                 break;

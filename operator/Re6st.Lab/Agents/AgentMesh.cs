@@ -194,6 +194,19 @@ public sealed class AgentMesh : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A host's agent hands its host over, as a pod of the DaemonSet does when it is replaced: its
+    /// loop stops, it asks its peers to stand in (waiting up to <paramref name="wait"/>) and kills
+    /// its babeld; its tunnels and routes stay in the host's namespace (gone with the lab), and no
+    /// next run comes.
+    /// </summary>
+    public async Task HandOverAsync(string host, TimeSpan wait)
+    {
+        var leaving = Find(host);
+        _running.Remove(leaving);
+        await leaving.HandOverAsync(wait);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -311,6 +324,16 @@ public sealed class AgentMesh : IAsyncDisposable
         public void Run() => _run = Task.Run(() => Agent.RunAsync(_stop.Token));
 
         public Task CancelAsync() => _stop.CancelAsync();
+
+        /// <summary>Stops the loop, hands the host over, then disposes of the agent (which leaves what the hand-over keeps).</summary>
+        public async Task HandOverAsync(TimeSpan wait)
+        {
+            await _stop.CancelAsync();
+            await _run;
+            await Agent.HandOverAsync(wait, CancellationToken.None);
+            await Agent.DisposeAsync();
+            _stop.Dispose();
+        }
 
         /// <summary>Stops the loop, then the agent (babeld, tunnels, drain table).</summary>
         public async ValueTask DisposeAsync()

@@ -317,7 +317,31 @@ public sealed partial class WorkloadPods
     /// <summary>Deletes the workload pods and their namespace, and waits until they are gone (so nothing of theirs stays on the nodes).</summary>
     public async Task DeleteAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        await _cluster.KubectlAsync(["delete", "namespace", Namespace, "--wait=true", $"--timeout={(int)timeout.TotalSeconds}s"], cancellationToken);
+        try
+        {
+            await _cluster.KubectlAsync(["delete", "namespace", Namespace, "--wait=true", $"--timeout={(int)timeout.TotalSeconds}s"], cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            // What holds the namespace: its conditions (the namespace controller says which kind of
+            // object it still waits for), the pods left and their events.
+            var conditions = await SayAsync(["get", "namespace", Namespace, "-o", "jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{\"\\n\"}{end}"]);
+            var pods = await SayAsync(["-n", Namespace, "get", "pods", "-o", "wide"]);
+            var events = await SayAsync(["-n", Namespace, "get", "events", "--sort-by=.lastTimestamp"]);
+            throw new TimeoutException($"{e.Message}\nnamespace {Namespace}:\n{conditions}\npods:\n{pods}\nevents:\n{events}", e);
+        }
+
+        async Task<string> SayAsync(string[] args)
+        {
+            try
+            {
+                return await _cluster.KubectlAsync(args, CancellationToken.None);
+            }
+            catch (InvalidOperationException e)
+            {
+                return e.Message;
+            }
+        }
     }
 
     /// <summary>The pod's global IPv6 address on eth0 (the kubelet of Kubernetes 1.20 without dual-stack reports only the first family).</summary>

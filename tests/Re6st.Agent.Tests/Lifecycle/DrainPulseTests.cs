@@ -40,6 +40,20 @@ public sealed class DrainPulseTests
         Assert.False(_pulse.MayConclude(breathing: true, T0, At(seconds)), "nothing is concluded while Babel passes");
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(0, false)]
+    [InlineData(30, true)]
+    [InlineData(30, false)]
+    public void AHeldArrow_LetsBabelThrough_UntilTheHoldEnds(double seconds, bool inUse)
+    {
+        // Dropped when the hold begins: Babel passes at once, whatever the drop's age.
+        Assert.Equal(DrainStep.Breathe, _pulse.Next(breathing: false, T0, At(seconds), inUse, held: true));
+
+        // Passing: it keeps passing, past a breath's length, for as long as the hold lasts.
+        Assert.Equal(DrainStep.Hold, _pulse.Next(breathing: true, T0, At(seconds), inUse, held: true));
+    }
+
     [Fact]
     public void ATickSlowerThanBabeldsMemory_StillLeavesOneTickToConclude()
     {

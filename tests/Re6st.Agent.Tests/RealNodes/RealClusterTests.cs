@@ -36,19 +36,20 @@ public sealed partial class RealClusterTests(ITestOutputHelper output)
                 return;
             }
 
+            // One window from just before the first outage to just after the longest one ends (at
+            // most a minute, so that a long outage does not flood the output).
             var first = lossy.Min(f => f.LongestOutageStart!.Value);
-            SayAround(first, "the first outage");
-            var longest = lossy.MaxBy(f => f.LongestOutage)!.LongestOutageStart!.Value;
-            if (longest - first > TimeSpan.FromSeconds(8))
-            {
-                SayAround(longest, "the longest outage");
-            }
+            var longest = lossy.MaxBy(f => f.LongestOutage)!;
+            var end = longest.LongestOutageStart!.Value + longest.LongestOutage;
+            SayBetween(first - TimeSpan.FromSeconds(5), end - first > TimeSpan.FromSeconds(55) ? first + TimeSpan.FromSeconds(55) : end + TimeSpan.FromSeconds(3));
         }
 
-        void SayAround(DateTime at, string what = "the first outage")
+        void SayAround(DateTime at) => SayBetween(at - TimeSpan.FromSeconds(5), at + TimeSpan.FromSeconds(3));
+
+        void SayBetween(DateTime from, DateTime to)
         {
-            Say($"what the agents said from 5 s before {what} ({at:HH:mm:ss.f}) to 3 s after it (babeld's repeated interface and send lines left out):");
-            foreach (var line in agentLogs.Between(at - TimeSpan.FromSeconds(5), at + TimeSpan.FromSeconds(3)).Where(l => !NoiseLine().IsMatch(l)))
+            Say($"what the agents said from {from:HH:mm:ss.f} to {to:HH:mm:ss.f} (babeld's repeated interface and send lines left out):");
+            foreach (var line in agentLogs.Between(from, to).Where(l => !NoiseLine().IsMatch(l)))
             {
                 Say($"  {line}");
             }
@@ -149,6 +150,7 @@ public sealed partial class RealClusterTests(ITestOutputHelper output)
         var pairs = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => $"{f.Name}->{t.Name}")).ToList();
         var pings = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => ContinuousPing.Start(f, t, TimeSpan.FromMilliseconds(200)))).ToList();
         await Task.Delay(TimeSpan.FromSeconds(3));
+        Say($"arrows before the upgrade: {string.Join(", ", await ArrowIdsAsync(cluster, null))}");
         Say("helm upgrade with a changed agent annotation");
         await cluster.HelmAsync(["upgrade", RealCluster.Release, Repository.PathOf("helm", "re6st"), "--namespace", RealCluster.Namespace, "--reuse-values", "--set", "agent.podAnnotations.rolled=once"], None);
         // A bound, not a goal: replacing one host's pod took 11 to 66 s in the lab (the old pod's
@@ -338,8 +340,8 @@ public sealed partial class RealClusterTests(ITestOutputHelper output)
         Assert.Contains("meshes.re6st.io", await cluster.KubectlAsync(["get", "crds"], None));
     }
 
-    /// <summary>The ids of the arrows between <paramref name="node"/> and its peers (those it opened, and those opened towards it), sorted.</summary>
-    private static async Task<List<string>> ArrowIdsAsync(RealCluster cluster, string node)
+    /// <summary>The ids of the arrows between <paramref name="node"/> (every node when null) and its peers (those it opened, and those opened towards it), sorted.</summary>
+    private static async Task<List<string>> ArrowIdsAsync(RealCluster cluster, string? node)
     {
         var json = await cluster.KubectlAsync(["get", "meshnodes", "-A", "-o", "json"], None);
         using var document = System.Text.Json.JsonDocument.Parse(json);
@@ -353,7 +355,7 @@ public sealed partial class RealClusterTests(ITestOutputHelper output)
             }
 
             ids.AddRange(arrows.EnumerateArray()
-                .Where(a => a.GetProperty("initiated").GetBoolean() && (owner == node || a.GetProperty("peer").GetString() == node))
+                .Where(a => a.GetProperty("initiated").GetBoolean() && (node is null || owner == node || a.GetProperty("peer").GetString() == node))
                 .Select(a => $"{owner}->{a.GetProperty("peer").GetString()} {a.GetProperty("id").GetString()}"));
         }
 
