@@ -41,8 +41,8 @@ public enum DrainStep
 /// over, or one of the two stands in for the other), the drain pauses with Babel passing. A held
 /// arrow is out of the destruction policy's reach, so a drop begun before the hold would otherwise
 /// last the whole hold: babeld forgets the neighbour, and the routes that had no other way than
-/// this arrow once the peer's babeld went are gone. Seen on real nodes as two hosts apart for
-/// 19 s while a third handed over, right after churn had left drains going.
+/// this arrow once the peer's babeld went are gone (the likely cause of two hosts apart for 19 s
+/// on real nodes while a third handed over, right after churn had left drains going).
 /// </para>
 /// </summary>
 /// <param name="hello">The mesh's Babel hello interval.</param>
