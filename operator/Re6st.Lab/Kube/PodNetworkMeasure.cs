@@ -85,7 +85,7 @@ public static class PodNetworkMeasure
             step("no active WireGuard arrow: throughput not measured");
         }
 
-        await workload.DeleteAsync(TimeSpan.FromMinutes(2), cancellationToken);
+        await workload.DeleteAsync(TimeSpan.FromMinutes(3), cancellationToken);
         return new PodsBenchResult(
             cluster.Nodes.Count,
             order,

@@ -143,7 +143,10 @@ public sealed partial class RealClusterTests(ITestOutputHelper output)
 
         // Gone before the steps that stop kubelets (a pod's deletion waits for its node's kubelet),
         // and before the uninstall, which removes the pod network's bridge only once no pod is on it.
-        await workload.DeleteAsync(TimeSpan.FromMinutes(2), None);
+        // A bound, not a goal: the lab's kubelets took 10 to 67 s to let 4 pods go (grace period 1 s).
+        var deleting = DateTime.UtcNow;
+        await workload.DeleteAsync(TimeSpan.FromMinutes(3), None);
+        Say($"workload pods and namespace deleted in {(DateTime.UtcNow - deleting).TotalSeconds:F0} s");
 
         // helm upgrade with a changed value rolls the agents host by host while every pair pings.
         var hosts = await cluster.MeshHostsAsync(None);
