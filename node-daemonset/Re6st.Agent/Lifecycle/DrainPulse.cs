@@ -38,7 +38,8 @@ public enum DrainStep
 /// </para>
 /// <para>
 /// Exception (<see cref="HandOver"/>) within the drain: while the arrow is held (its peer hands
-/// over, or one of the two stands in for the other), the drain pauses with Babel passing. A held
+/// over, or one of the two stands in for the other), and while its host stands in for any peer,
+/// the drain pauses with Babel passing. A held
 /// arrow is out of the destruction policy's reach, so a drop begun before the hold would otherwise
 /// last the whole hold: babeld forgets the neighbour, and the routes that had no other way than
 /// this arrow once the peer's babeld went are gone (the likely cause of two hosts apart for 19 s

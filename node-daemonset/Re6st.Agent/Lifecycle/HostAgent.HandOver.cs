@@ -24,6 +24,9 @@ public sealed partial class HostAgent
 
     private string HandOverFile => Path.Combine(_options.StateDirectory, "hand-over");
 
+    // When the leaving run killed babeld: the next run starts its own only once the peers forgot it.
+    private string BabeldKilledFile => Path.Combine(_options.StateDirectory, "babeld-killed");
+
     /// <summary>
     /// Hands the host over to the agent's next run instead of tearing it down: removes the arrows
     /// whose tunnels die with this process (OpenVPN, wireguard-go), asks the peers to stand in,
@@ -80,6 +83,7 @@ public sealed partial class HostAgent
             ? $"{Node}: every peer with an arrow here stands in; babeld goes without a retraction"
             : $"{Node}: {waiting.Count} peer(s) did not stand in within {wait.TotalSeconds:0} s ({string.Join(", ", waiting.Order(StringComparer.Ordinal))}); babeld goes anyway");
         await _babeld!.AbandonAsync().ConfigureAwait(false);
+        await File.WriteAllTextAsync(BabeldKilledFile, _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>At start: what a hand-over or a crash left (babeld's routes, the hand-over's deadline).</summary>
@@ -96,6 +100,23 @@ public sealed partial class HostAgent
         if (_keptRoutes > 0 || _handOverUntil is not null)
         {
             _log($"{Node}: taking over from a previous run: {_keptRoutes} route(s) its babeld left kept until the new one has its neighbours{(_handOverUntil is { } u ? $"; peers stand in until then (at most until {u:HH:mm:ss})" : "")}");
+        }
+
+        // Handed over: the new babeld waits until the peers' babelds forgot the killed one (HandOver.PeersForget).
+        DateTimeOffset? killed = null;
+        if (_handOverUntil is not null && File.Exists(BabeldKilledFile)
+            && DateTimeOffset.TryParse(await File.ReadAllTextAsync(BabeldKilledFile, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at))
+        {
+            killed = at;
+        }
+
+        File.Delete(BabeldKilledFile);
+        var hello = _view!.HelloInterval;
+        var wait = HandOver.WaitBeforeBabeld(killed, _time.GetUtcNow(), hello);
+        if (wait > TimeSpan.Zero)
+        {
+            _log($"{Node}: babeld starts in {wait.TotalSeconds:F1} s, {HandOver.PeersForget(hello).TotalSeconds:F0} s after the previous one was killed, once the peers' babelds forgot it (peers stand in meanwhile)");
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -118,8 +118,13 @@ public sealed partial class HostAgent
             : new Dictionary<string, long>();
         var statuses = mine.Select(a => new ArrowStatus(a.State, babel.InstalledRoutesVia(a.Interface) + FarEndRoutes(view, a), traffic.GetValueOrDefault(a.Id), a.DrainStartedAt)).ToArray();
 
-        // Exception (HandOver) within the drain: a held arrow's drain pauses with Babel passing (DrainPulse).
+        // Exception (HandOver) within the drain: a held arrow's drain pauses with Babel passing
+        // (DrainPulse), and so do all of this host's drains while it stands in for a peer. That
+        // peer's babeld is silent, so this host has one Babel neighbour fewer, and drops on its
+        // other arrows can leave it none: in a real-node rollout after churn, d lost a and b for
+        // 3.3 s while a handed over and drains had Babel dropped on d's two other arrows.
         var pulse = new DrainPulse(view.HelloInterval, _options.Tick);
+        var paused = _standingIn.Count > 0;
         foreach (var held in Arrows.Where(a => a.Initiated && a.State == ArrowState.Draining && !mine.Contains(a)).ToList())
         {
             await PulseAsync(held, pulse.Next(held.Breathing, held.PulseSince ?? now, now, inUse: true, held: true), now, cancellationToken, "held while its peer hands over or stands in").ConfigureAwait(false);
@@ -142,7 +147,7 @@ public sealed partial class HostAgent
                     break;
                 case ArrowAction.Destroy when decision.Reason == DecisionReason.Drained && !pulse.MayConclude(arrow.Breathing, since, now):
                 case ArrowAction.Keep when arrow.State == ArrowState.Draining:
-                    await PulseAsync(arrow, pulse.Next(arrow.Breathing, since, now, statuses[i].InUse), now, cancellationToken).ConfigureAwait(false);
+                    await PulseAsync(arrow, pulse.Next(arrow.Breathing, since, now, statuses[i].InUse, held: paused), now, cancellationToken, paused ? "paused while this host stands in for a peer" : null).ConfigureAwait(false);
                     break;
 
                 // Exception to the immediate cut of an unused arrow: "unused" is what this host knows,
@@ -303,6 +308,7 @@ public sealed partial class HostAgent
     {
         var babel = Babel;
         var failed = new HashSet<string>(StringComparer.Ordinal);
+        var going = new List<(ArrowRecord Arrow, string Reason)>();
         foreach (var arrow in Arrows)
         {
             // Trust no node: a tunnel that carries packets but whose far end never speaks Babel with
@@ -330,7 +336,22 @@ public sealed partial class HostAgent
                 BackOff(arrow.Peer, _prober!.Read(arrow.Interface) is { Received: > 0 } ? "its arrow stopped answering" : "its arrow never came up");
             }
 
-            await RemoveAsync(arrow, arrow.Condemned ?? "unauthenticated", cancellationToken).ConfigureAwait(false);
+            going.Add((arrow, arrow.Condemned ?? "unauthenticated"));
+        }
+
+        // Arrows that die together leave babeld together: each one's interface makes way for its
+        // tombstone before any is cleaned up. One removal can take seconds (a wireguard-go process
+        // gets 2 s to exit), and babeld kept routing over the arrows still waiting their turn: a
+        // host whose two peers died at once lost 5 s of pings to a third one in a lab run.
+        var tombstoned = going.Where(g => g.Reason is "dead" or "closed-by-peer").Select(g => g.Arrow).ToHashSet();
+        foreach (var arrow in tombstoned)
+        {
+            await _tombstones!.ReplaceAsync(arrow.Interface, LinkLocal(arrow.Slot), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (arrow, reason) in going)
+        {
+            await RemoveAsync(arrow, reason, cancellationToken, tombstoned: tombstoned.Contains(arrow)).ConfigureAwait(false);
         }
     }
 

@@ -270,7 +270,8 @@ public sealed partial class HostAgent : IAsyncDisposable
         }
     }
 
-    private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken)
+    /// <param name="tombstoned">Its tombstone already took its interface's place (several arrows removed at once).</param>
+    private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken, bool tombstoned = false)
     {
         using var span = _trace.Arrow("destroy", arrow)?.SetTag("re6st.destroy.reason", reason);
         _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
@@ -288,7 +289,11 @@ public sealed partial class HostAgent : IAsyncDisposable
 
         // The name stays with a tombstone until babeld has forgotten the arrow's neighbour, and
         // only then returns to the pool (SweepTombstonesAsync).
-        await _tombstones!.ReplaceAsync(arrow.Interface, LinkLocal(arrow.Slot), cancellationToken).ConfigureAwait(false);
+        if (!tombstoned)
+        {
+            await _tombstones!.ReplaceAsync(arrow.Interface, LinkLocal(arrow.Slot), cancellationToken).ConfigureAwait(false);
+        }
+
         await _tunnels!.DeleteAsync(arrow.Interface, arrow.Technology, cancellationToken, deviceReplaced: true).ConfigureAwait(false);
         await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
         await (_traffic?.ForgetAsync(arrow.Interface, cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
@@ -454,9 +459,10 @@ public sealed partial class HostAgent : IAsyncDisposable
             await CleanAsync("traffic table", async () => await (_traffic?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("announcements", async () => await (_announcements?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
             await CleanAsync("pod network", async () => await (_pods?.RemoveAsync(CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
-            await CleanAsync("hand-over file", () =>
+            await CleanAsync("hand-over files", () =>
             {
                 File.Delete(HandOverFile);
+                File.Delete(BabeldKilledFile);
                 _shell.Escape?.RemoveEmpty();
                 return ValueTask.CompletedTask;
             }).ConfigureAwait(false);

@@ -29,6 +29,25 @@ public sealed class HandOverTests
     }
 
     [Fact]
+    public void TheNextBabeld_StartsOnlyOnceThePeersForgotTheKilledOne()
+    {
+        var hello = TimeSpan.FromSeconds(1);
+        Assert.Equal(TimeSpan.FromSeconds(20), HandOver.PeersForget(hello));
+
+        // The next pod came back 4.5 s after the kill: its babeld waits the other 15.5 s.
+        Assert.Equal(TimeSpan.FromSeconds(15.5), HandOver.WaitBeforeBabeld(Now - TimeSpan.FromSeconds(4.5), Now, hello));
+        Assert.Equal(TimeSpan.Zero, HandOver.WaitBeforeBabeld(Now - TimeSpan.FromSeconds(20), Now, hello));
+        Assert.Equal(TimeSpan.Zero, HandOver.WaitBeforeBabeld(Now - TimeSpan.FromSeconds(66), Now, hello));
+
+        // After a crash nobody stands in: no wait. A kill time ahead of the clock is not believed.
+        Assert.Equal(TimeSpan.Zero, HandOver.WaitBeforeBabeld(null, Now, hello));
+        Assert.Equal(TimeSpan.Zero, HandOver.WaitBeforeBabeld(Now + TimeSpan.FromSeconds(5), Now, hello));
+
+        // It scales with the mesh's hello interval.
+        Assert.Equal(TimeSpan.FromSeconds(36), HandOver.WaitBeforeBabeld(Now - TimeSpan.FromSeconds(4), Now, TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
     public void AHostThatHandsOver_GetsItsOwnPrefixesAnnounced_OverTheFirstArrowItStillLists()
     {
         var arrows = new[] { Arrow("r6b002", "a", initiated: false, id: "x2"), Arrow("r6b001", "a", initiated: false, id: "x1"), Arrow("r6b000", "c", initiated: false, id: "x0") };
