@@ -51,8 +51,10 @@ public sealed class ArrowsDyingTogetherTests(ITestOutputHelper output)
         var figures = await ping.StopAsync();
         output.WriteLine($"{watched.Name} -> {partner.Name} across the deaths: {figures}");
         // CAVEAT: about 1 s on a quiet machine (the probes' verdict, then Babel); fresh-clone runs,
-        // with other labs in parallel on 2 cores, measured 2.05 and 2.55 s. The bound is 3 s: the
-        // failure this test was written for cut the host off for 15 s.
+        // with other labs in parallel on 2 cores, measured 2.05 and 2.55 s, and 4.95 s once while
+        // dead arrows were still cleaned up one after the other before the next made way for its
+        // tombstone (0.25 s since). The bound is 3 s: the failure this test was written for cut
+        // the host off for 15 s.
         Assert.True(figures.LongestOutage <= TimeSpan.FromSeconds(3) && figures.FlowingAtEnd, figures.ToString());
         Assert.All(mesh.Agents, a => Assert.Equal(0, a.BabeldRunaways));
         Assert.Empty(await mesh.PingAsync(survivors.SelectMany(f => survivors.Where(t => t != f).Select(t => (f, t)))));
