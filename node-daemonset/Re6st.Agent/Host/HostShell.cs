@@ -33,6 +33,12 @@ public sealed class HostShell(string? netns = null)
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{Describe(file, args)} did not finish in time");
         }
+        catch (OperationCanceledException)
+        {
+            // The agent stops: the command goes with it (a tombstone's wait outlived a clean stop).
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
 
         // CAVEAT: the output pipes can stay open after the command has exited (a process that
         // inherited them); the command's result must not wait on that, so reading gets a short grace.

@@ -129,8 +129,10 @@ public sealed class WireGuardDriver : ITunnelDriver
                 {
                     // SIGTERM lets wireguard-go remove its UAPI socket; SIGKILL only if it lingers.
                     await _shell.RunAsync("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    // Its device already replaced by a tombstone, it rarely exits by itself (it waited
+                    // out the 2 s in lab runs, and the removal of the next dead arrow with it).
                     using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    wait.CancelAfter(TimeSpan.FromSeconds(2));
+                    wait.CancelAfter(deviceReplaced ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(2));
                     await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
