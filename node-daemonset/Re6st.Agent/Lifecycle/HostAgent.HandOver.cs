@@ -58,7 +58,7 @@ public sealed partial class HostAgent
 
         var now = _time.GetUtcNow();
         _handOverUntil = now + HandOver.MaxLength;
-        await File.WriteAllTextAsync(HandOverFile, _handOverUntil.Value.ToString("O", CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        await WriteTimeAsync(HandOverFile, _handOverUntil.Value, cancellationToken).ConfigureAwait(false);
         await _standIns!.RetireAllAsync(cancellationToken).ConfigureAwait(false);
         _standingIn.Clear();
         await PublishAsync(cancellationToken).ConfigureAwait(false);
@@ -83,16 +83,14 @@ public sealed partial class HostAgent
             ? $"{Node}: every peer with an arrow here stands in; babeld goes without a retraction"
             : $"{Node}: {waiting.Count} peer(s) did not stand in within {wait.TotalSeconds:0} s ({string.Join(", ", waiting.Order(StringComparer.Ordinal))}); babeld goes anyway");
         await _babeld!.AbandonAsync().ConfigureAwait(false);
-        await File.WriteAllTextAsync(BabeldKilledFile, _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), CancellationToken.None).ConfigureAwait(false);
+        await WriteTimeAsync(BabeldKilledFile, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>At start: what a hand-over or a crash left (babeld's routes, the hand-over's deadline).</summary>
     private async Task TakeOverAsync(CancellationToken cancellationToken)
     {
         _keptRoutes = await _leftRoutes!.KeepAsync(cancellationToken).ConfigureAwait(false);
-        if (File.Exists(HandOverFile)
-            && DateTimeOffset.TryParse(await File.ReadAllTextAsync(HandOverFile, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var until)
-            && until > _time.GetUtcNow())
+        if (await ReadTimeAsync(HandOverFile, cancellationToken).ConfigureAwait(false) is { } until && until > _time.GetUtcNow())
         {
             _handOverUntil = until;
         }
@@ -103,13 +101,7 @@ public sealed partial class HostAgent
         }
 
         // Handed over: the new babeld waits until the peers' babelds forgot the killed one (HandOver.PeersForget).
-        DateTimeOffset? killed = null;
-        if (_handOverUntil is not null && File.Exists(BabeldKilledFile)
-            && DateTimeOffset.TryParse(await File.ReadAllTextAsync(BabeldKilledFile, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at))
-        {
-            killed = at;
-        }
-
+        var killed = _handOverUntil is null ? null : await ReadTimeAsync(BabeldKilledFile, cancellationToken).ConfigureAwait(false);
         File.Delete(BabeldKilledFile);
         var hello = _view!.HelloInterval;
         var wait = HandOver.WaitBeforeBabeld(killed, _time.GetUtcNow(), hello);
@@ -190,6 +182,16 @@ public sealed partial class HostAgent
         _handOverUntil = null;
         Count("taken-over");
     }
+
+    /// <summary>A moment kept in the state folder for the agent's next run.</summary>
+    private static Task WriteTimeAsync(string path, DateTimeOffset time, CancellationToken cancellationToken) =>
+        File.WriteAllTextAsync(path, time.ToString("O", CultureInfo.InvariantCulture), cancellationToken);
+
+    /// <summary>A moment a previous run kept in the state folder, or null (no file, or not a time).</summary>
+    private static async Task<DateTimeOffset?> ReadTimeAsync(string path, CancellationToken cancellationToken) =>
+        File.Exists(path) && DateTimeOffset.TryParse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time)
+            ? time
+            : null;
 
     private string ReadyFile => Path.Combine(_options.StateDirectory, "ready");
 

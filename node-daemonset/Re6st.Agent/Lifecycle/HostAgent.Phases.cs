@@ -224,8 +224,8 @@ public sealed partial class HostAgent
     }
 
     /// <summary>Carries out a step of the drain's rhythm (<see cref="DrainPulse"/>) on this host's end, which drops the arrow's Babel both ways.</summary>
-    /// <param name="held">Why Babel passes when the drain pauses for a hand-over (null: the drain's own rhythm).</param>
-    private async Task PulseAsync(ArrowRecord arrow, DrainStep step, DateTimeOffset now, CancellationToken cancellationToken, string? held = null)
+    /// <param name="pausedBecause">Why Babel passes when the drain pauses for a hand-over (null: the drain's own rhythm).</param>
+    private async Task PulseAsync(ArrowRecord arrow, DrainStep step, DateTimeOffset now, CancellationToken cancellationToken, string? pausedBecause = null)
     {
         switch (step)
         {
@@ -235,9 +235,9 @@ public sealed partial class HostAgent
                     await _drain!.StopAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
                 }
 
-                _log(held is null
+                _log(pausedBecause is null
                     ? $"{Node}: draining {arrow.Interface} to {arrow.Peer}: routes still use it, or Babel was dropped too long to tell; letting Babel through for a moment so babeld keeps them"
-                    : $"{Node}: draining {arrow.Interface} to {arrow.Peer}: {held}; letting Babel through until the hold ends");
+                    : $"{Node}: draining {arrow.Interface} to {arrow.Peer}: {pausedBecause}; letting Babel through until the hold ends");
                 (arrow.Breathing, arrow.PulseSince) = (true, now);
                 Count("drain-breath");
                 break;
@@ -343,7 +343,7 @@ public sealed partial class HostAgent
         // tombstone before any is cleaned up. One removal can take seconds (a wireguard-go process
         // gets 2 s to exit), and babeld kept routing over the arrows still waiting their turn: a
         // host whose two peers died at once lost 5 s of pings to a third one in a lab run.
-        var tombstoned = going.Where(g => g.Reason is "dead" or "closed-by-peer").Select(g => g.Arrow).ToHashSet();
+        var tombstoned = going.Where(g => GoesWithoutGoodbye(g.Reason)).Select(g => g.Arrow).ToHashSet();
         foreach (var arrow in tombstoned)
         {
             await _tombstones!.ReplaceAsync(arrow.Interface, LinkLocal(arrow.Slot), cancellationToken).ConfigureAwait(false);

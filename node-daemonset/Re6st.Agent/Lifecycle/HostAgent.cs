@@ -270,6 +270,9 @@ public sealed partial class HostAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>A dead arrow cannot carry a goodbye, a cut is a failure on purpose, and a far end that closed the arrow knows.</summary>
+    private static bool GoesWithoutGoodbye(string reason) => reason is "dead" or "cut" or "closed-by-peer";
+
     /// <param name="tombstoned">Its tombstone already took its interface's place (several arrows removed at once).</param>
     private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken, bool tombstoned = false)
     {
@@ -279,7 +282,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         // A removal on purpose tells the far end first, so its routes over the arrow leave before
         // the tunnel does. A dead arrow cannot carry the goodbye, a cut is a failure on purpose,
         // and a far end that closed the arrow knows.
-        if (reason is not ("dead" or "cut" or "closed-by-peer"))
+        if (!GoesWithoutGoodbye(reason))
         {
             await _prober!.SayGoodbyeAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
             await Task.Delay(GoodbyeGrace, _time, cancellationToken).ConfigureAwait(false);
