@@ -30,6 +30,7 @@ public static class MeshNodeStatusMapping
         });
         var accepted = status.Accepted.Select(a => new ArrowStatusResource
         {
+            Id = a.Id,
             Peer = a.Peer,
             SubMesh = a.SubMesh,
             Initiated = false,
@@ -95,7 +96,7 @@ public static class MeshNodeStatusMapping
             .ToList();
         return new PeerStatus(node, underlay, key, initiated)
         {
-            Accepted = [.. arrows.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, a.Routes ?? 0))],
+            Accepted = [.. arrows.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, a.Routes ?? 0, a.Id))],
             OpenVpnFingerprint = status.OpenVpnFingerprint,
             Technologies = status.Technologies?.ToCore(),
             Routes = status.Routes,
