@@ -24,6 +24,7 @@ public sealed partial class HostAgent
     {
         var published = new Dictionary<string, (PeerView Peer, PeerStatus Status, PublishedArrow Arrow, int Membership)>(StringComparer.Ordinal);
         var ids = new HashSet<string>(StringComparer.Ordinal);
+        var denied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var peer in view.Peers)
         {
             if (peer.Status is not { } status)
@@ -39,6 +40,23 @@ public sealed partial class HostAgent
                     : (allowed & arrow.Technology) == 0 || HostTunnels.PeerIdentity(arrow.Technology, status.WireGuardKey, status.OpenVpnFingerprint) is null ? "technology"
                     : null;
                 ids.Add(arrow.Id);
+
+                // Exception (tunnel technology) on an arrow already up: when the rules come to deny
+                // its technology (a label changed), its initiator drains it while the selection
+                // replaces it (DestroyAsync), and this end keeps it meanwhile. Refused here, it would
+                // be cut under its traffic and look dead to its initiator (an 11 s outage in a soak
+                // drill). Bounded: kept while it drains, or for TechnologyGrace while its initiator
+                // has not seen the change yet; refused after that.
+                if (refusal == "technology" && (allowed & arrow.Technology) == 0 && Arrows.Any(a => !a.Initiated && a.Id == arrow.Id))
+                {
+                    var since = _deniedSince.TryGetValue(arrow.Id, out var first) ? first : _deniedSince[arrow.Id] = now;
+                    denied.Add(arrow.Id);
+                    if (arrow.Draining || now - since < TechnologyGrace)
+                    {
+                        refusal = null;
+                    }
+                }
+
                 if (refusal is not null && _refused.Add(arrow.Id))
                 {
                     Metrics.Rejected(refusal);
@@ -52,6 +70,10 @@ public sealed partial class HostAgent
         }
 
         _refused.IntersectWith(ids);
+        foreach (var id in _deniedSince.Keys.Where(id => !denied.Contains(id)).ToList())
+        {
+            _deniedSince.Remove(id);
+        }
 
         // An accepted arrow is the initiator's arrow of that id: once it stops publishing it (or
         // publishes a new arrow in its place, maybe on the same interface name), this end goes.
@@ -104,6 +126,20 @@ public sealed partial class HostAgent
         // while one stands in for the other, until the stand-in ends (it routes over one of them:
         // a restarted host that ended a drain of its only arrow to a peer still standing in for it
         // cut the two apart for 1 s in one real-node rollout).
+        // Exception (tunnel technology) on arrows already up: an arrow whose technology the rules
+        // now deny between its two ends (a label changed) is drained like a destroyed arrow in use,
+        // and the selection replaces it with a technology they allow; its far end keeps it while it
+        // drains (AcceptAsync). Bounded by maxDrain, as any drain.
+        foreach (var arrow in Arrows.Where(a => a.Initiated && a.State == ArrowState.Active).ToList())
+        {
+            if (view.Peers.FirstOrDefault(p => p.Node.Name == arrow.Peer) is { } peer && (Technologies(view, peer) & arrow.Technology) == 0)
+            {
+                _log($"{Node}: {arrow.Interface} to {arrow.Peer}: the policy's technology rules no longer allow {arrow.Technology.ToName()} between the two; draining it while another arrow replaces it");
+                arrow.DestroyReason = "technology";
+                await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var mine = Arrows.Where(a => a.Initiated && (periodEnded || a.State == ArrowState.Draining) && !HandsOver(view, a.Peer, now) && !StandInBetween(view, a.Peer)).ToList();
         foreach (var gone in mine.Where(a => !members.Contains(a.Peer)).ToList())
         {

@@ -37,12 +37,22 @@ public sealed partial class HostAgent : IAsyncDisposable
     /// <summary>Time the far end gets between a goodbye and the tunnel's removal: to read it and remove its own end.</summary>
     private static readonly TimeSpan GoodbyeGrace = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How long an accepted arrow whose technology the rules came to deny is kept before its
+    /// initiator drains it: both ends learn of a label change from the API server within a few
+    /// ticks of each other.
+    /// </summary>
+    private static readonly TimeSpan TechnologyGrace = TimeSpan.FromSeconds(15);
+
     // Released when an arrow cannot wait for the next tick to go (dead, or its far end said goodbye).
     private readonly SemaphoreSlim _wake = new(0);
 
     // Arrow ids peers publish towards this host that it will not take: refused (trust no node) or
     // found dead here; forgotten once the initiator stops publishing them.
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
+
+    /// <summary>Accepted arrows whose technology the rules came to deny, and since when (their initiator drains them).</summary>
+    private readonly Dictionary<string, DateTimeOffset> _deniedSince = new(StringComparer.Ordinal);
 
     // Peers left out of the draw for a while because their arrows failed (the core's exception).
     private readonly PeerBackoff _backoff = new();
@@ -120,6 +130,9 @@ public sealed partial class HostAgent : IAsyncDisposable
 
     /// <summary>Arrows created and destroyed so far, by reason ("created/random", "destroyed/drained", ...).</summary>
     public IReadOnlyDictionary<string, long> Decisions => _decisions;
+
+    /// <summary>"node: reason=count, ..." of <see cref="Decisions"/>, sorted by reason.</summary>
+    public string DescribeDecisions() => $"{Node}: {string.Join(", ", Decisions.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key}={d.Value}"))}";
 
     /// <summary>Waits for this host's plan, then starts WireGuard, the drain table and babeld.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)

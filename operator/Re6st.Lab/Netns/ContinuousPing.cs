@@ -90,6 +90,19 @@ public sealed partial class ContinuousPing : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops every ping of <paramref name="pings"/>, disposes of them, and returns what each saw, in order.</summary>
+    public static async Task<PingFigures[]> StopAllAsync(IReadOnlyCollection<ContinuousPing> pings)
+    {
+        ArgumentNullException.ThrowIfNull(pings);
+        var figures = await Task.WhenAll(pings.Select(p => p.StopAsync()));
+        foreach (var ping in pings)
+        {
+            await ping.DisposeAsync();
+        }
+
+        return figures;
+    }
+
     private async Task ReadAsync()
     {
         while (await _process.StandardOutput.ReadLineAsync() is { } line)
