@@ -7,14 +7,12 @@ namespace Re6st.Cli;
 public static class DrillCommand
 {
     public const string Usage = """
-        usage: re6st drill soak [--minutes M] [--hosts N] [--seed S] [--faults K,...] [--json FILE]   (root)
+        usage: re6st drill soak [--minutes M] [--hosts N] [--seed S] [--json FILE]   (root)
 
           soak   hosts as network namespaces with the real agent, babeld and tunnels, churning at a 10 s
                  period, pings between every pair (5 a second), and faults at random times 20 to 50 s
-                 apart, each kind once in every four: two arrows of one host dying together (its
-                 underlay to two peers dropped for 15 s), a host leaving its underlay for 20 s and
-                 coming back, an agent handing its host over to its next run (3 to 10 s later), a
-                 label flip that makes peers refuse or accept a host's OpenVPN arrows. Prints JSON: minutes,
+                 apart: two arrows of one host dying together (its underlay to two peers dropped for
+                 15 s), a host leaving its underlay for 20 s and coming back. Prints JSON: minutes,
                  hosts, pingsSent, pingsLost, hostIsolationEvents (a host unreachable from all others
                  for 2 s or more), longestOutageSeconds, babeldLogLinesMax (per host per minute),
                  agentLogBytesMax, faultsInjected (and faults by kind). Pings of a host that left on
@@ -24,8 +22,6 @@ public static class DrillCommand
           --minutes M   how long the faults go on (default 5)
           --hosts N     hosts (default 10)
           --seed S      the random source of the mesh and of the faults (default 1)
-          --faults K,.. the kinds of fault to inject (default all): arrows-die-together,
-                        host-leaves-and-returns, agent-restarts, label-flips
           --json FILE   also write the JSON to FILE
         """;
 
@@ -42,7 +38,7 @@ public static class DrillCommand
             throw new UsageException($"unknown drill '{args[0]}'");
         }
 
-        var a = new Arguments(args[1..], new HashSet<string> { "--minutes", "--hosts", "--seed", "--faults", "--json" }, new HashSet<string> { "--help" });
+        var a = new Arguments(args[1..], new HashSet<string> { "--minutes", "--hosts", "--seed", "--json" }, new HashSet<string> { "--help" });
         if (a.Has("--help"))
         {
             Console.WriteLine(Usage);
@@ -54,18 +50,7 @@ public static class DrillCommand
             throw new UsageException("needs root: hosts are network namespaces");
         }
 
-        var kinds = a.Text("--faults")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (kinds?.FirstOrDefault(k => !SoakDrill.FaultKinds.Contains(k)) is { } unknown)
-        {
-            throw new UsageException($"--faults: '{unknown}' is not a kind of fault; the kinds are {string.Join(", ", SoakDrill.FaultKinds)}");
-        }
-
-        if (kinds is { Length: 0 })
-        {
-            throw new UsageException($"--faults: name at least one kind of fault ({string.Join(", ", SoakDrill.FaultKinds)})");
-        }
-
-        var options = new SoakOptions(TimeSpan.FromMinutes(a.Number("--minutes", 5, 1, 24 * 60)), a.Number("--hosts", 10, 4, 26), a.Seed("--seed", 1), kinds);
+        var options = new SoakOptions(TimeSpan.FromMinutes(a.Number("--minutes", 5, 1, 24 * 60)), a.Number("--hosts", 10, 4, 26), a.Seed("--seed", 1));
         var logPath = Path.Combine(Path.GetTempPath(), $"re6st-drill-soak-{Environment.ProcessId}.log");
         await using var log = new StreamWriter(logPath) { AutoFlush = true };
         Console.Error.WriteLine($"re6st drill soak: details in {logPath}");

@@ -31,25 +31,6 @@ public sealed class MeshNodeStatusMappingTests
     }
 
     [Fact]
-    public void TwoAcceptedArrowsFromOnePeer_AreToldApartByTheirIds()
-    {
-        // Make before break: a drained arrow and its replacement join the same two hosts.
-        var status = new PeerStatus("a", IPAddress.Parse("2001:db8::a"), "key-a", [])
-        {
-            Accepted = [new AcceptedArrow("b", "s0", 3, "old"), new AcceptedArrow("b", "s0", 0, "new")],
-        };
-        var read = MeshNodeStatusMapping.ToPeerStatus("a", MeshNodeStatusMapping.ToStatus(status, observedGeneration: 1))!;
-        Assert.Equal(3, read.Accepted.Single(x => x.Is("old", "b", "s0")).Routes);
-        Assert.Equal(0, read.Accepted.Single(x => x.Is("new", "b", "s0")).Routes);
-        Assert.DoesNotContain(read.Accepted, x => x.Is("other", "b", "s0"));
-
-        // A status written without ids (an agent of an older version) is read by initiator and sub-mesh.
-        var old = new AcceptedArrow("b", "s0", 3);
-        Assert.True(old.Is("any", "b", "s0"));
-        Assert.False(old.Is("any", "c", "s0"));
-    }
-
-    [Fact]
     public void TheStatusPatch_RemovesWhatTheAgentNoLongerSays_AndLeavesOtherFieldsAlone()
     {
         var patch = MeshNodeMembershipSource.StatusPatch(

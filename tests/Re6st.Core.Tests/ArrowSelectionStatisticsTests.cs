@@ -320,62 +320,6 @@ public sealed class ArrowSelectionStatisticsTests
     }
 
     [Fact]
-    public void Select_FullyJoinedMesh_ReplacesADrainingArrowByANewOneToTheSamePeer()
-    {
-        // 4 members, 3 arrows each: the draw joins everyone to everyone, so the only replacement for
-        // node 0's draining arrow to 2 is a new arrow to 2 (make before break).
-        var policy = Policy with { ArrowsPerNode = 3, SmallMeshSize = 0 };
-        var choices = ArrowSelection.Select(Mesh(4), 0, [1, 2, 3], 2, policy, new Xoshiro256StarStar(3), drainingOnly: [2]);
-        var choice = Assert.Single(choices);
-        Assert.Equal((2, SelectionReason.MakeBeforeBreak), (choice.Peer, choice.Reason));
-
-        // Without the exception's input (what the policy did before it), nothing replaces the drain.
-        Assert.Empty(ArrowSelection.Select(Mesh(4), 0, [1, 2, 3], 2, policy, new Xoshiro256StarStar(3)));
-    }
-
-    [Fact]
-    public void Select_DrainingOnlyPeers_AreRedrawnOnlyWhenNoOtherMemberIsLeft_AndNeverWhenBackedOff()
-    {
-        var policy = Policy with { ArrowsPerNode = 3, SmallMeshSize = 0 };
-
-        // A member not joined at all is there: it replaces the drain, by the principle.
-        var choices = ArrowSelection.Select(Mesh(5), 0, [1, 2, 3], 2, policy, new Xoshiro256StarStar(4), drainingOnly: [2]);
-        Assert.Equal([(4, SelectionReason.Random)], choices.Select(c => (c.Peer, c.Reason)));
-
-        // Two draining arrows, one member left: the member, then one of the two draining peers.
-        for (var seed = 0UL; seed < 200; seed++)
-        {
-            choices = ArrowSelection.Select(Mesh(5), 0, [1, 2, 3], 1, policy, new Xoshiro256StarStar(seed), drainingOnly: [1, 3]);
-            Assert.Equal(2, choices.Count);
-            Assert.Contains((4, SelectionReason.Random), choices.Select(c => (c.Peer, c.Reason)));
-            Assert.Contains(choices, c => c.Reason == SelectionReason.MakeBeforeBreak && c.Peer is 1 or 3);
-        }
-
-        // A backed-off peer is not redrawn, draining or not.
-        Assert.Empty(ArrowSelection.Select(Mesh(4), 0, [1, 2, 3], 2, policy, new Xoshiro256StarStar(3), backedOff: [2], drainingOnly: [2]));
-    }
-
-    [Fact]
-    public void Select_SmallMesh_RejoinsMembersJoinedOnlyByDrainingArrows()
-    {
-        var choices = ArrowSelection.Select(Mesh(4), 0, [1, 2, 3], 1, Policy, new Xoshiro256StarStar(5), drainingOnly: [1, 3]);
-        Assert.Equal([(1, SelectionReason.MakeBeforeBreak), (3, SelectionReason.MakeBeforeBreak)], choices.Select(c => (c.Peer, c.Reason)).Order());
-    }
-
-    [Fact]
-    public void Select_DrainingOnlyPeersInALargeMesh_AreNeverRedrawn()
-    {
-        var mesh = Mesh(Members);
-        for (var seed = 0UL; seed < 500; seed++)
-        {
-            var choices = ArrowSelection.Select(mesh, 0, [1, 2, 3, 4], 2, Policy, new Xoshiro256StarStar(seed), drainingOnly: [3, 4]);
-            Assert.Equal(Policy.ArrowsPerNode - 2, choices.Count);
-            Assert.All(choices, c => Assert.Equal(SelectionReason.Random, c.Reason));
-            Assert.DoesNotContain(choices, c => c.Peer is >= 0 and <= 4);
-        }
-    }
-
-    [Fact]
     public void Select_SameSeed_SameChoices()
     {
         var mesh = Mesh(Members);

@@ -131,7 +131,7 @@ public static class HandOver
 
     /// <summary>Whether the far end still has its end of <paramref name="arrow"/> (so the tunnel carries packets to it).</summary>
     private static bool Lists(PeerStatus status, string self, ArrowRecord arrow) => arrow.Initiated
-        ? status.Accepted.Any(a => a.Is(arrow.Id, self, arrow.SubMesh))
+        ? status.Accepted.Any(a => a.Peer == self && a.SubMesh == arrow.SubMesh)
         : status.Arrows.Any(a => a.Id == arrow.Id);
 }
 

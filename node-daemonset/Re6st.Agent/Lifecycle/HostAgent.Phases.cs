@@ -109,7 +109,6 @@ public sealed partial class HostAgent
             if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
             {
                 await TrackAsync(record, cancellationToken).ConfigureAwait(false);
-                _log($"{Node}: accepted {record.Interface} from {record.Peer} ({arrow.Technology.ToName()}, arrow {id})");
                 Count("accepted");
                 Metrics.Accepted(arrow.Technology.ToName());
             }
@@ -220,12 +219,9 @@ public sealed partial class HostAgent
             var here = Arrows.Where(a => a.SubMesh == subMesh).ToList();
             var connected = here.Select(a => set.IndexOf(a.Peer)).Where(i => i > 0).Distinct().ToArray();
             var outgoing = here.Count(a => a.Initiated && a.State == ArrowState.Active);
-            var drainingOnly = here.GroupBy(a => a.Peer, StringComparer.Ordinal)
-                .Where(g => g.All(a => a.State == ArrowState.Draining) && g.Any(a => a.Initiated))
-                .Select(g => set.IndexOf(g.Key)).Where(i => i > 0).ToArray();
             // A peer that hands over cannot accept an arrow before its next run: left out of the draw like a backed-off one.
             var backedOff = peers.Select((p, i) => _backoff.IsBackedOff(p.Node.Name, now) || HandOver.IsHandingOver(p.Status, now) ? i + 1 : 0).Where(i => i > 0).ToArray();
-            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random, backedOff, drainingOnly))
+            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random, backedOff))
             {
                 var peer = peers[choice.Peer - 1];
                 var status = peer.Status!;
@@ -241,7 +237,6 @@ public sealed partial class HostAgent
                 if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
                 {
                     await TrackAsync(record, cancellationToken).ConfigureAwait(false);
-                    _log($"{Node}: opened {record.Interface} to {record.Peer} ({reason}, {choice.Technology.ToName()}, arrow {record.Id})");
                     Count("created/" + reason);
                     Metrics.Created(reason, choice.Technology.ToName());
                 }

@@ -350,7 +350,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private int FarEndRoutes(AgentView view, ArrowRecord arrow)
     {
         var status = view.Peers.FirstOrDefault(p => p.Node.Name == arrow.Peer)?.Status;
-        return status?.Accepted.FirstOrDefault(a => a.Is(arrow.Id, Node, arrow.SubMesh))?.Routes ?? 0;
+        return status?.Accepted.FirstOrDefault(a => a.Peer == Node && a.SubMesh == arrow.SubMesh)?.Routes ?? 0;
     }
 
     private Task PublishAsync(CancellationToken cancellationToken)
@@ -370,7 +370,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         Metrics.ObserveBounds(BabeldRunaways, BabeldTotals.SuppressedLines, _logFilter.Suppressed, _tombstones?.Names.Count ?? 0);
         _journal?.Write(all);
         var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
-        var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface), a.Id)).ToList();
+        var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
         var status = new PeerStatus(Node, _options.Underlay, _tunnels!.WireGuardKey, initiated)
         {
             Accepted = accepted,
@@ -416,7 +416,6 @@ public sealed partial class HostAgent : IAsyncDisposable
     private static string SelectionReason(SelectionReason reason) => reason switch
     {
         Core.Arrows.SelectionReason.SmallMesh => "small-mesh",
-        Core.Arrows.SelectionReason.MakeBeforeBreak => "make-before-break",
         _ => reason.ToString().ToLowerInvariant(),
     };
 

@@ -74,16 +74,5 @@ public sealed record PeerStatus(
 /// </summary>
 public sealed record PublishedArrow(string Id, string Peer, string SubMesh, TunnelTechnology Technology, int Port, bool Draining = false);
 
-/// <summary>
-/// An arrow a host accepted from <see cref="Peer"/>, and the routes it carries at this end;
-/// <see cref="Id"/> (the initiator's) tells it from another arrow between the same two hosts.
-/// </summary>
-public sealed record AcceptedArrow(string Peer, string SubMesh, int Routes, string? Id = null)
-{
-    /// <summary>
-    /// Whether this is the arrow <paramref name="id"/> that <paramref name="initiator"/> opened in
-    /// <paramref name="subMesh"/>. By id: two arrows may join the same hosts (make before break);
-    /// a status without ids (an agent of an older version) is read by initiator and sub-mesh.
-    /// </summary>
-    public bool Is(string id, string initiator, string subMesh) => Id is null ? Peer == initiator && SubMesh == subMesh : Id == id;
-}
+/// <summary>An arrow a host accepted from <see cref="Peer"/>, and the routes it carries at this end.</summary>
+public sealed record AcceptedArrow(string Peer, string SubMesh, int Routes);

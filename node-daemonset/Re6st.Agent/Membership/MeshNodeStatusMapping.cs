@@ -30,7 +30,6 @@ public static class MeshNodeStatusMapping
         });
         var accepted = status.Accepted.Select(a => new ArrowStatusResource
         {
-            Id = a.Id,
             Peer = a.Peer,
             SubMesh = a.SubMesh,
             Initiated = false,
@@ -96,7 +95,7 @@ public static class MeshNodeStatusMapping
             .ToList();
         return new PeerStatus(node, underlay, key, initiated)
         {
-            Accepted = [.. arrows.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, a.Routes ?? 0, a.Id))],
+            Accepted = [.. arrows.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, a.Routes ?? 0))],
             OpenVpnFingerprint = status.OpenVpnFingerprint,
             Technologies = status.Technologies?.ToCore(),
             Routes = status.Routes,

@@ -14,10 +14,6 @@ public static class ArrowSelection
     /// <param name="connected">Members already joined to this node by an arrow, in either direction.</param>
     /// <param name="outgoing">Arrows this node initiated that are not draining.</param>
     /// <param name="backedOff">Members this node cannot reach for now (<see cref="PeerBackoff"/>).</param>
-    /// <param name="drainingOnly">
-    /// Members of <paramref name="connected"/> joined to this node only by arrows that drain, one of
-    /// which at least this node initiated (replacing its own drained arrows is this node's part).
-    /// </param>
     public static List<ArrowChoice> Select(
         MemberSet members,
         int self,
@@ -25,8 +21,7 @@ public static class ArrowSelection
         int outgoing,
         RandomizationPolicy policy,
         IRandomSource random,
-        ReadOnlySpan<int> backedOff = default,
-        ReadOnlySpan<int> drainingOnly = default)
+        ReadOnlySpan<int> backedOff = default)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(policy);
@@ -39,14 +34,13 @@ public static class ArrowSelection
         // 10 min, over as soon as an arrow to them comes up). Bounded the other way too: a node
         // with no arrow at all draws among everyone, for when all its arrows died the fault was
         // likely its own (its underlay), not its peers'.
-        var draw = new Draw(members, self, connected, connected.IsEmpty ? default : backedOff, drainingOnly, policy, random);
+        var draw = new Draw(members, self, connected, connected.IsEmpty ? default : backedOff, policy, random);
 
         // Exception (small mesh): with this few members a random draw can leave a node with a
         // single path, so every pair is connected. Bounded by policy.SmallMeshSize members.
         if (members.Count <= policy.SmallMeshSize)
         {
             draw.TakeAllEligible(SelectionReason.SmallMesh);
-            draw.TakeRejoining(members.Count); // Exception (make before break), below.
             return draw.Chosen;
         }
 
@@ -72,17 +66,7 @@ public static class ArrowSelection
         }
 
         // Principle: the rest uniformly at random among all eligible members.
-        need -= draw.TakeUniform(null, need, SelectionReason.Random);
-
-        // Exception (make before break): a drained arrow is replaced while it drains, so that its
-        // routes have somewhere to go. When no member is left that this node is not joined to (a
-        // small mesh joined all to all, or a mesh as small as the arrow count), the replacement
-        // goes to a member joined only by draining arrows: the same peer, over a new arrow.
-        // Without it such a drain has no way out, and once every arrow around a host drains
-        // (seen: all 6 arrows of a 4-host mesh) no drain ends before maxDrain, each dropping
-        // Babel in its rhythm meanwhile. Bounded: only when the draw above fell short, one new
-        // arrow per such member, and none to a member still joined by an arrow that does not drain.
-        draw.TakeRejoining(need);
+        draw.TakeUniform(null, need, SelectionReason.Random);
         return draw.Chosen;
     }
 
@@ -96,17 +80,15 @@ public static class ArrowSelection
         private readonly int _self;
         private readonly ReadOnlySpan<int> _connected;
         private readonly ReadOnlySpan<int> _backedOff;
-        private readonly ReadOnlySpan<int> _drainingOnly;
         private readonly IRandomSource _random;
         private readonly TunnelTechnology[] _technologies;
 
-        public Draw(MemberSet members, int self, ReadOnlySpan<int> connected, ReadOnlySpan<int> backedOff, ReadOnlySpan<int> drainingOnly, RandomizationPolicy policy, IRandomSource random)
+        public Draw(MemberSet members, int self, ReadOnlySpan<int> connected, ReadOnlySpan<int> backedOff, RandomizationPolicy policy, IRandomSource random)
         {
             _members = members;
             _self = self;
             _connected = connected;
             _backedOff = backedOff;
-            _drainingOnly = drainingOnly;
             _random = random;
             _technologies = members.EndpointTechnologies(policy.TechnologyRules);
             Chosen = [];
@@ -148,12 +130,7 @@ public static class ArrowSelection
         /// in large meshes; when rejections pile up it falls back to an explicit list, which is
         /// still uniform over the members that remain.
         /// </summary>
-        public readonly int TakeUniform(int[]? pool, int count, SelectionReason reason) => TakeUniform(pool, count, reason, rejoin: false);
-
-        /// <summary>Draws up to <paramref name="count"/> of the members joined to this node only by draining arrows (make before break).</summary>
-        public readonly int TakeRejoining(int count) => TakeUniform(_drainingOnly.ToArray(), count, SelectionReason.MakeBeforeBreak, rejoin: true);
-
-        private readonly int TakeUniform(int[]? pool, int count, SelectionReason reason, bool rejoin)
+        public readonly int TakeUniform(int[]? pool, int count, SelectionReason reason)
         {
             var size = pool?.Length ?? _members.Count;
             if (count <= 0 || size == 0)
@@ -166,7 +143,7 @@ public static class ArrowSelection
             while (taken < count && attempts-- > 0)
             {
                 var j = _random.NextInt(size);
-                if (TryTake(pool is null ? j : pool[j], reason, rejoin))
+                if (TryTake(pool is null ? j : pool[j], reason))
                 {
                     taken++;
                 }
@@ -178,7 +155,7 @@ public static class ArrowSelection
                 for (var j = 0; j < size; j++)
                 {
                     var i = pool is null ? j : pool[j];
-                    if (IsEligible(i, rejoin))
+                    if (IsEligible(i))
                     {
                         rest.Add(i);
                     }
@@ -188,7 +165,7 @@ public static class ArrowSelection
                 _random.Shuffle(span);
                 for (var k = 0; k < span.Length && taken < count; k++)
                 {
-                    TryTake(span[k], reason, rejoin);
+                    TryTake(span[k], reason);
                     taken++;
                 }
             }
@@ -196,9 +173,9 @@ public static class ArrowSelection
             return taken;
         }
 
-        private readonly bool TryTake(int i, SelectionReason reason, bool rejoin = false)
+        private readonly bool TryTake(int i, SelectionReason reason)
         {
-            if (!IsEligible(i, rejoin))
+            if (!IsEligible(i))
             {
                 return false;
             }
@@ -208,11 +185,9 @@ public static class ArrowSelection
             return true;
         }
 
-        /// <param name="rejoin">The member must be one joined only by draining arrows (make before break), instead of one not joined at all.</param>
-        private readonly bool IsEligible(int i, bool rejoin = false)
+        private readonly bool IsEligible(int i)
         {
-            var joined = rejoin ? !_drainingOnly.Contains(i) : _connected.Contains(i);
-            if (i == _self || (_technologies[_self] & _technologies[i]) == TunnelTechnology.None || joined || _backedOff.Contains(i))
+            if (i == _self || (_technologies[_self] & _technologies[i]) == TunnelTechnology.None || _connected.Contains(i) || _backedOff.Contains(i))
             {
                 return false;
             }

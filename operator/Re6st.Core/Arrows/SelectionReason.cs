@@ -7,7 +7,4 @@ public enum SelectionReason
     Bootstrap,
     Preferred,
     SmallMesh,
-
-    /// <summary>A new arrow to a member joined only by draining arrows, when no other member could replace them.</summary>
-    MakeBeforeBreak,
 }

@@ -13,37 +13,20 @@ namespace Re6st.Lab.Drills;
 /// times. What it measures is whether any host falls off the mesh.
 /// </summary>
 /// <remarks>
-/// Faults injected one at a time, 20 to 50 s apart, each kind once in every four faults, in an order
-/// drawn at random:
+/// Faults injected (drawn at random, one at a time, 20 to 50 s apart):
 /// <list type="bullet">
 /// <item><c>arrows-die-together</c>: a host loses the underlay to two of its arrows' peers at once
 /// (nft drop, 15 s): several arrows of one host dying within a second, the sequence after which
 /// babeld used to loop on HMAC. The host must stay reachable over its other arrows.</item>
 /// <item><c>host-leaves-and-returns</c>: a host loses its whole underlay for 20 s, then gets it back;
 /// its own pairs are left out of the figures from the fault until 15 s after its return.</item>
-/// <item><c>agent-restarts</c>: a host's agent is replaced by its next run, as a DaemonSet pod is in
-/// a rolling upgrade: it hands the host over, and the next run starts 3 to 10 s later and adopts
-/// the tunnels. Nothing is excused: a hand-over should lose nothing.</item>
-/// <item><c>label-flips</c>: a host's Node label that the policy's technology rule names is set or
-/// removed (no OpenVPN for a host labelled <c>re6st.io/filtered=true</c>), so peers refuse the
-/// host's OpenVPN arrows, or may draw OpenVPN again: once, with no fault injected, such a change cut
-/// a host off for 18 s.</item>
 /// </list>
+/// Not injected yet (they need the cluster lab, where Nodes and agents are Kubernetes objects): label
+/// changes that flip technology rules, and agent restarts.
 /// </remarks>
 public static class SoakDrill
 {
-    public const string ArrowsDieTogether = "arrows-die-together";
-    public const string HostLeavesAndReturns = "host-leaves-and-returns";
-    public const string AgentRestarts = "agent-restarts";
-    public const string LabelFlips = "label-flips";
-
-    /// <summary>Every kind of fault, in the order they are described above.</summary>
-    public static readonly IReadOnlyList<string> FaultKinds = [ArrowsDieTogether, HostLeavesAndReturns, AgentRestarts, LabelFlips];
-
     private const string FaultTable = "r6drill";
-
-    /// <summary>The label the drill's technology rule names (no OpenVPN for such a host).</summary>
-    private static readonly KeyValuePair<string, string>[] Filtered = [new("re6st.io/filtered", "true")];
 
     public static async Task<SoakReport> RunAsync(SoakOptions options, Action<string> progress, Action<string> log, CancellationToken cancellationToken = default)
     {
@@ -52,14 +35,7 @@ public static class SoakDrill
         var clock = Stopwatch.StartNew();
         void Step(string what) => progress($"[{clock.Elapsed.TotalSeconds,7:F1}s] {what}");
         var random = new Xoshiro256StarStar(options.Seed);
-        var policy = new RandomizationPolicySpec
-        {
-            ArrowsPerNode = 3,
-            SmallMeshSize = 0,
-            RefreshPeriod = "10s",
-            MaxDrain = "2m",
-            TechnologyRules = [new TechnologyRuleSpec { Technology = "openvpn", DenyWhen = new LabelSelectorSpec { MatchLabels = new Dictionary<string, string>(Filtered) } }],
-        };
+        var policy = new RandomizationPolicySpec { ArrowsPerNode = 3, SmallMeshSize = 0, RefreshPeriod = "10s", MaxDrain = "2m" };
 
         await using var lab = await NetnsLab.CreateAsync(log);
         Step($"{options.Hosts} hosts, churn every 10 s, lab {lab.RunId}");
@@ -80,9 +56,6 @@ public static class SoakDrill
 
         var faults = new List<Fault>();
         var samples = new Dictionary<string, List<(TimeSpan At, long BabeldLines, long LoggedBytes)>>(StringComparer.Ordinal);
-
-        // A restarted host's counts go on from its previous runs' (each run counts from 0).
-        var runs = new Dictionary<string, (object Agent, long Lines, long Bytes, long LinesBefore, long BytesBefore)>(StringComparer.Ordinal);
         void Sample()
         {
             foreach (var agent in mesh.Agents)
@@ -92,19 +65,12 @@ public static class SoakDrill
                     samples[agent.Node] = list = [];
                 }
 
-                var before = runs.GetValueOrDefault(agent.Node);
-                var (linesBefore, bytesBefore) = before.Agent is null || ReferenceEquals(before.Agent, agent)
-                    ? (before.LinesBefore, before.BytesBefore)
-                    : (before.LinesBefore + before.Lines, before.BytesBefore + before.Bytes);
-                runs[agent.Node] = (agent, agent.BabeldLines, agent.LoggedBytes, linesBefore, bytesBefore);
-                list.Add((clock.Elapsed, linesBefore + agent.BabeldLines, bytesBefore + agent.LoggedBytes));
+                list.Add((clock.Elapsed, agent.BabeldLines, agent.LoggedBytes));
             }
         }
 
         var started = DateTime.UtcNow;
         var end = started + options.Duration;
-        var bag = new List<string>();
-        var routesSaid = new Dictionary<string, string>(StringComparer.Ordinal);
         Sample();
         var nextSample = clock.Elapsed + TimeSpan.FromMinutes(1);
         try
@@ -116,7 +82,6 @@ public static class SoakDrill
                 while (DateTime.UtcNow < until && DateTime.UtcNow < end)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                    LogRoutes(mesh, hosts, routesSaid);
                     if (clock.Elapsed >= nextSample)
                     {
                         Sample();
@@ -129,22 +94,9 @@ public static class SoakDrill
                     break;
                 }
 
-                if (bag.Count == 0)
-                {
-                    bag.AddRange(options.Kinds ?? FaultKinds);
-                    random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bag));
-                }
-
-                var kind = bag[^1];
-                bag.RemoveAt(bag.Count - 1);
-                var fault = kind switch
-                {
-                    ArrowsDieTogether => await ArrowsDieTogetherAsync(mesh, random),
-                    HostLeavesAndReturns => await HostLeavesAndReturnsAsync(mesh, random),
-                    AgentRestarts => await AgentRestartsAsync(mesh, random),
-                    LabelFlips => await LabelFlipsAsync(mesh, random),
-                    _ => throw new ArgumentException($"no fault of kind '{kind}': the kinds are {string.Join(", ", FaultKinds)}", nameof(options)),
-                };
+                var fault = random.NextInt(2) == 0
+                    ? await ArrowsDieTogetherAsync(mesh, random)
+                    : await HostLeavesAndReturnsAsync(mesh, random);
                 if (fault is not null)
                 {
                     faults.Add(fault);
@@ -186,7 +138,7 @@ public static class SoakDrill
         // A ping is left out when one of its ends was cut off on purpose (from the fault until 15 s
         // after it ended: the time to be found again and routed).
         bool Excused(LabHost host, DateTime at) =>
-            faults.Any(f => f.Kind == HostLeavesAndReturns && f.Host == host.Name && at >= f.Start && at < f.End + TimeSpan.FromSeconds(15));
+            faults.Any(f => f.Kind == "host-leaves-and-returns" && f.Host == host.Name && at >= f.Start && at < f.End + TimeSpan.FromSeconds(15));
 
         long sent = 0, lost = 0;
         var longest = TimeSpan.Zero;
@@ -268,28 +220,6 @@ public static class SoakDrill
             ElapsedSeconds: Math.Round(elapsed.TotalSeconds, 1));
     }
 
-    /// <summary>
-    /// Writes to the log, when it changed, the route each host uses to every other host's prefix:
-    /// the peer whose arrow carries it, its metric, or "none". An outage can then be read back.
-    /// </summary>
-    private static void LogRoutes(AgentMesh mesh, IReadOnlyList<LabHost> hosts, Dictionary<string, string> said)
-    {
-        foreach (var agent in mesh.Agents)
-        {
-            var peers = agent.Arrows.ToDictionary(a => a.Interface, a => a.Peer + (a.State == Core.Arrows.ArrowState.Draining ? "~" : ""), StringComparer.Ordinal);
-            var babel = agent.Babel;
-            var line = string.Join(" ", hosts.Where(h => h.Name != agent.Node).Select(h =>
-                babel.InstalledRouteTo(h.Ipv6Prefix) is { Carries: true } r
-                    ? string.Create(CultureInfo.InvariantCulture, $"{h.Name}={peers.GetValueOrDefault(r.Interface, r.Interface)}/{r.Metric}")
-                    : $"{h.Name}=none"));
-            if (!said.TryGetValue(agent.Node, out var before) || before != line)
-            {
-                said[agent.Node] = line;
-                mesh.Lab.Log($"routes of {agent.Node}: {line}");
-            }
-        }
-    }
-
     /// <summary>A host loses the underlay to two of its arrows' peers at once, for 15 s.</summary>
     private static async Task<Fault?> ArrowsDieTogetherAsync(AgentMesh mesh, IRandomSource random)
     {
@@ -305,7 +235,7 @@ public static class SoakDrill
         string[] cut = [.. peers.Take(2)];
         var host = mesh.Host(agent.Node);
         var addresses = string.Join(", ", cut.Select(p => AgentMesh.UnderlayAddress(mesh.Host(p)).ToString()));
-        var fault = new Fault(ArrowsDieTogether, agent.Node, DateTime.UtcNow, DateTime.UtcNow + TimeSpan.FromSeconds(15), cut);
+        var fault = new Fault("arrows-die-together", agent.Node, DateTime.UtcNow, DateTime.UtcNow + TimeSpan.FromSeconds(15), cut);
         await DropAsync(mesh, host, $"ip6 daddr {{ {addresses} }} drop", $"ip6 saddr {{ {addresses} }} drop");
         _ = RestoreLaterAsync(mesh, host, TimeSpan.FromSeconds(15));
         return fault;
@@ -316,29 +246,10 @@ public static class SoakDrill
     {
         var host = mesh.Hosts[random.NextInt(mesh.Hosts.Count)];
         var underlay = mesh.UnderlayInterface(host);
-        var fault = new Fault(HostLeavesAndReturns, host.Name, DateTime.UtcNow, DateTime.UtcNow + TimeSpan.FromSeconds(20), []);
+        var fault = new Fault("host-leaves-and-returns", host.Name, DateTime.UtcNow, DateTime.UtcNow + TimeSpan.FromSeconds(20), []);
         await DropAsync(mesh, host, $"oifname \"{underlay}\" drop", $"iifname \"{underlay}\" drop");
         _ = RestoreLaterAsync(mesh, host, TimeSpan.FromSeconds(20));
         return fault;
-    }
-
-    /// <summary>A host's agent hands its host over to its next run, which starts 3 to 10 s later.</summary>
-    private static async Task<Fault?> AgentRestartsAsync(AgentMesh mesh, IRandomSource random)
-    {
-        var host = mesh.Hosts[random.NextInt(mesh.Hosts.Count)];
-        var start = DateTime.UtcNow;
-        await mesh.RestartAsync(host.Name, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3 + random.NextInt(8)));
-        return new Fault(AgentRestarts, host.Name, start, DateTime.UtcNow, []);
-    }
-
-    /// <summary>A host's label flips: peers refuse its OpenVPN arrows from now on, or accept them again.</summary>
-    private static async Task<Fault?> LabelFlipsAsync(AgentMesh mesh, IRandomSource random)
-    {
-        var host = mesh.Hosts[random.NextInt(mesh.Hosts.Count)];
-        var filtered = mesh.Labels(host.Name) is null;
-        var now = DateTime.UtcNow;
-        await mesh.RelabelAsync(host.Name, filtered ? new Dictionary<string, string>(Filtered) : null);
-        return new Fault(LabelFlips, host.Name, now, now, [filtered ? "filtered" : "unfiltered"]);
     }
 
     private static async Task DropAsync(AgentMesh mesh, LabHost host, string output, string input)
@@ -361,12 +272,11 @@ public static class SoakDrill
 
     private sealed record Fault(string Kind, string Host, DateTime Start, DateTime End, IReadOnlyList<string> Peers)
     {
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"fault: {Kind} on {Host}{(Peers.Count > 0 ? $" ({(Kind == LabelFlips ? "" : "from ")}{string.Join(" and ", Peers)})" : "")}{(End > Start ? $" for {(End - Start).TotalSeconds:0} s" : "")}");
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"fault: {Kind} on {Host}{(Peers.Count > 0 ? $" (from {string.Join(" and ", Peers)})" : "")} for {(End - Start).TotalSeconds:0} s");
     }
 }
 
-/// <param name="Kinds">The kinds of fault injected, each once in every round (null: all of <see cref="SoakDrill.FaultKinds"/>).</param>
-public sealed record SoakOptions(TimeSpan Duration, int Hosts, ulong Seed, IReadOnlyList<string>? Kinds = null);
+public sealed record SoakOptions(TimeSpan Duration, int Hosts, ulong Seed);
 
 /// <summary>The drill's figures (printed as JSON, camelCase).</summary>
 public sealed record SoakReport(
