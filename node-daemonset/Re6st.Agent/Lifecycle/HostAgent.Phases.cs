@@ -120,11 +120,6 @@ public sealed partial class HostAgent
     {
         var members = view.Peers.Select(p => p.Node.Name).ToHashSet(StringComparer.Ordinal);
 
-        // Exception (HandOver): the arrows to a peer that hands over are held, neither drawn nor
-        // drained to their end, until its next run is back; and so are those between two hosts
-        // while one stands in for the other, until the stand-in ends (it routes over one of them:
-        // a restarted host that ended a drain of its only arrow to a peer still standing in for it
-        // cut the two apart for 1 s in one real-node rollout).
         // Exception (tunnel technology) on arrows already up: an arrow whose technology the rules
         // now deny between its two ends (a label changed) is drained like a destroyed arrow in use,
         // and the selection replaces it with a technology they allow; its far end keeps it while it
@@ -139,6 +134,11 @@ public sealed partial class HostAgent
             }
         }
 
+        // Exception (HandOver): the arrows to a peer that hands over are held, neither drawn nor
+        // drained to their end, until its next run is back; and so are those between two hosts
+        // while one stands in for the other, until the stand-in ends (it routes over one of them:
+        // a restarted host that ended a drain of its only arrow to a peer still standing in for it
+        // cut the two apart for 1 s in one real-node rollout).
         var mine = Arrows.Where(a => a.Initiated && (periodEnded || a.State == ArrowState.Draining) && !HandsOver(view, a.Peer, now) && !StandInBetween(view, a.Peer)).ToList();
         foreach (var gone in mine.Where(a => !members.Contains(a.Peer)).ToList())
         {

@@ -31,7 +31,6 @@ public sealed class AgentMesh : IAsyncDisposable
     private IReadOnlyList<NodePlan> _plans = [];
     private RandomizationPolicySpec _policy = new();
     private Dictionary<string, IReadOnlyDictionary<string, string>> _labels = new(StringComparer.Ordinal);
-    private ulong _seed;
     private int _disposed;
 
     private AgentMesh(NetnsLab lab, LabHost switchHost)
@@ -212,34 +211,6 @@ public sealed class AgentMesh : IAsyncDisposable
     }
 
     /// <summary>
-    /// A host's agent is replaced by its next run, as a DaemonSet pod is in a rolling upgrade: the
-    /// running one hands the host over (<see cref="HandOverAsync"/>), and after
-    /// <paramref name="downtime"/> an agent with the same options and state folder starts in its
-    /// place, adopts the host's tunnels and takes the host back from the peers that stood in.
-    /// </summary>
-    public async Task RestartAsync(string host, TimeSpan wait, TimeSpan downtime)
-    {
-        var leaving = Find(host);
-        var at = _running.IndexOf(leaving);
-        _running.RemoveAt(at);
-        await leaving.HandOverAsync(wait);
-        await Task.Delay(downtime);
-        var next = new RunningAgent(leaving.Host, NewAgent(leaving.Host, leaving.Options, leaving.Run + 1), leaving.Options, leaving.Run + 1);
-        try
-        {
-            await next.Agent.StartAsync(CancellationToken.None);
-        }
-        catch
-        {
-            await next.DisposeAsync();
-            throw;
-        }
-
-        _running.Insert(at, next);
-        next.Start();
-    }
-
-    /// <summary>
     /// Gives <paramref name="host"/> new Node labels (null: none), as a change of its Node's labels
     /// reaches every agent through the operator's plans: the policy's technology rules are
     /// applied again between it and its peers.
@@ -255,14 +226,8 @@ public sealed class AgentMesh : IAsyncDisposable
             _labels[host] = labels;
         }
 
-        foreach (var file in LabOperator.Files(_plans, _policy, HelloInterval, _labels))
-        {
-            await DirectoryMembershipSource.WritePlanAsync(Lab.PathFor("membership"), file, CancellationToken.None);
-        }
+        await WritePlansAsync();
     }
-
-    /// <summary>The labels <paramref name="host"/> has now (null: none).</summary>
-    public IReadOnlyDictionary<string, string>? Labels(string host) => _labels.GetValueOrDefault(host);
 
     public async ValueTask DisposeAsync()
     {
@@ -333,12 +298,10 @@ public sealed class AgentMesh : IAsyncDisposable
 
     private async Task StartAgentsAsync(IReadOnlyList<LabHost> hosts, IReadOnlyList<NodePlan> plans, RandomizationPolicySpec policy, ulong seed, IReadOnlyDictionary<string, BabelKey>? keys, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? labels, TimeSpan? authenticationGrace)
     {
-        (_plans, _policy, _seed) = (plans, policy, seed);
+        (_plans, _policy) = (plans, policy);
         _labels = labels?.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal) ?? new(StringComparer.Ordinal);
-        foreach (var file in LabOperator.Files(plans, policy, HelloInterval, labels))
-        {
-            await DirectoryMembershipSource.WritePlanAsync(Lab.PathFor("membership"), file, CancellationToken.None);
-        }
+        await WritePlansAsync();
+        var directory = Lab.PathFor("membership");
 
         var key = BabelKey.FromBytes(KeyId, RandomNumberGenerator.GetBytes(32));
         foreach (var host in hosts)
@@ -349,19 +312,25 @@ public sealed class AgentMesh : IAsyncDisposable
                 PoolSize = 16,
                 AuthenticationGrace = authenticationGrace ?? TimeSpan.FromSeconds(30),
             };
-            _running.Add(new RunningAgent(host, NewAgent(host, options, run: 0), options, run: 0));
+            var agent = new HostAgent(options, new DirectoryMembershipSource(directory, host.Name), new HostShell(host.Namespace), TimeProvider.System, Xoshiro256StarStar.ForStream(seed, (ulong)host.Index), Lab.Log);
+            _running.Add(new RunningAgent(host, agent));
         }
 
         await Task.WhenAll(_running.Select(r => r.Agent.StartAsync(CancellationToken.None)));
         foreach (var running in _running)
         {
-            running.Start();
+            running.Run();
         }
     }
 
-    /// <summary>Run <paramref name="run"/> of a host's agent (0: the first), with a random stream of its own.</summary>
-    private HostAgent NewAgent(LabHost host, AgentOptions options, int run) =>
-        new(options, new DirectoryMembershipSource(Lab.PathFor("membership"), host.Name), new HostShell(host.Namespace), TimeProvider.System, run == 0 ? Xoshiro256StarStar.ForStream(_seed, (ulong)host.Index) : Xoshiro256StarStar.ForStream(_seed, (ulong)host.Index, (ulong)run), Lab.Log);
+    /// <summary>What the operator writes for each host (LabOperator.Files), with the hosts' labels as they are now.</summary>
+    private async Task WritePlansAsync()
+    {
+        foreach (var file in LabOperator.Files(_plans, _policy, HelloInterval, _labels))
+        {
+            await DirectoryMembershipSource.WritePlanAsync(Lab.PathFor("membership"), file, CancellationToken.None);
+        }
+    }
 
     private List<string> Missing(IReadOnlyDictionary<string, IReadOnlyCollection<IpPrefix>> expected) =>
         [.. expected
@@ -373,21 +342,16 @@ public sealed class AgentMesh : IAsyncDisposable
         _running.FirstOrDefault(r => r.Host.Name == host) ?? throw new KeyNotFoundException($"no agent runs on host '{host}'");
 
     /// <summary>One host's agent and the loop that runs it until stopped.</summary>
-    private sealed class RunningAgent(LabHost host, HostAgent agent, AgentOptions options, int run) : IAsyncDisposable
+    private sealed class RunningAgent(LabHost host, HostAgent agent) : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
-        private Task _loop = Task.CompletedTask;
+        private Task _run = Task.CompletedTask;
 
         public LabHost Host { get; } = host;
 
         public HostAgent Agent { get; } = agent;
 
-        public AgentOptions Options { get; } = options;
-
-        /// <summary>Which run of the host's agent this is (0: the first; one more after each restart).</summary>
-        public int Run { get; } = run;
-
-        public void Start() => _loop = Task.Run(() => Agent.RunAsync(_stop.Token));
+        public void Run() => _run = Task.Run(() => Agent.RunAsync(_stop.Token));
 
         public Task CancelAsync() => _stop.CancelAsync();
 
@@ -395,7 +359,7 @@ public sealed class AgentMesh : IAsyncDisposable
         public async Task HandOverAsync(TimeSpan wait)
         {
             await _stop.CancelAsync();
-            await _loop;
+            await _run;
             await Agent.HandOverAsync(wait, CancellationToken.None);
             await Agent.DisposeAsync();
             _stop.Dispose();
@@ -405,7 +369,7 @@ public sealed class AgentMesh : IAsyncDisposable
         public async ValueTask DisposeAsync()
         {
             await _stop.CancelAsync();
-            await _loop;
+            await _run;
             await Agent.DisposeAsync();
             _stop.Dispose();
         }

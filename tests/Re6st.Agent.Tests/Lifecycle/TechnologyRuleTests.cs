@@ -9,19 +9,21 @@ public sealed class TechnologyRuleTests(ITestOutputHelper output)
 {
     private static readonly IReadOnlyDictionary<string, string> Firewalled = new Dictionary<string, string> { ["firewall"] = "blocks-openvpn" };
 
+    /// <summary>3 arrows per host drawn at random, no churn, and no OpenVPN for a host labelled <see cref="Firewalled"/>.</summary>
+    private static readonly RandomizationPolicySpec Policy = new()
+    {
+        ArrowsPerNode = 3,
+        SmallMeshSize = 0,
+        RefreshPeriod = "10m",
+        TechnologyRules = [new TechnologyRuleSpec { Technology = "openvpn", DenyWhen = new LabelSelectorSpec { MatchLabels = new Dictionary<string, string>(Firewalled) } }],
+    };
+
     [Fact]
     public async Task HostsBehindAFirewallThatDropsOpenVpn_GetOnlyWireGuardArrows_AndTheMeshStaysConnected()
     {
         await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
-        var policy = new RandomizationPolicySpec
-        {
-            ArrowsPerNode = 3,
-            SmallMeshSize = 0,
-            RefreshPeriod = "10m",
-            TechnologyRules = [new TechnologyRuleSpec { Technology = "openvpn", DenyWhen = new LabelSelectorSpec { MatchLabels = new Dictionary<string, string>(Firewalled) } }],
-        };
         var labels = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["a"] = Firewalled, ["b"] = Firewalled };
-        await using var mesh = await AgentMesh.StartAsync(lab, 6, policy, seed: 3, labels);
+        await using var mesh = await AgentMesh.StartAsync(lab, 6, Policy, seed: 3, labels);
 
         // The firewall: only WireGuard crosses the underlay at a and b. A WireGuard message starts
         // with its type (1 to 4); OpenVPN's first byte is its opcode and key id (0x20 and up).
@@ -54,14 +56,7 @@ public sealed class TechnologyRuleTests(ITestOutputHelper output)
     public async Task ALabelThatComesToDenyOpenVpn_DrainsTheHostsOpenVpnArrows_WhileOthersReplaceThem_AndNothingIsLost()
     {
         await using var lab = await NetnsLab.CreateAsync(output.WriteLine);
-        var policy = new RandomizationPolicySpec
-        {
-            ArrowsPerNode = 3,
-            SmallMeshSize = 0,
-            RefreshPeriod = "10m",
-            TechnologyRules = [new TechnologyRuleSpec { Technology = "openvpn", DenyWhen = new LabelSelectorSpec { MatchLabels = new Dictionary<string, string>(Firewalled) } }],
-        };
-        await using var mesh = await AgentMesh.StartAsync(lab, 6, policy, seed: 3);
+        await using var mesh = await AgentMesh.StartAsync(lab, 6, Policy, seed: 3);
         await mesh.WaitConvergedAsync(TimeSpan.FromSeconds(90));
 
         // The host with the most OpenVPN arrows (either end) gets the label; the rule then denies them.
