@@ -15,8 +15,9 @@ public static class DrillCommand
                  15 s), a host leaving its underlay for 20 s and coming back. Prints JSON: minutes,
                  hosts, pingsSent, pingsLost, hostIsolationEvents (a host unreachable from all others
                  for 2 s or more), longestOutageSeconds, babeldLogLinesMax (per host per minute),
-                 agentLogBytesMax, faultsInjected (and faults by kind). Pings of a host that left on
-                 purpose are left out from its leaving until 15 s after its return.
+                 agentLogBytesMax, faultsInjected (and faults by kind), outages (the 20 longest runs of
+                 2 lost pings or more: pair, length, start). Pings of a host that left on purpose are
+                 left out from its leaving until 15 s after its return.
                  Goal over 60 minutes on 10 hosts: pingsLost/pingsSent <= 0.001, no isolation, longest
                  outage <= 2 s.
           --minutes M   how long the faults go on (default 5)

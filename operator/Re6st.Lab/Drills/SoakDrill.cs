@@ -28,6 +28,9 @@ public static class SoakDrill
 {
     private const string FaultTable = "r6drill";
 
+    /// <summary>How many of the longest outages (2 pings lost in a row or more) the report lists, in time order.</summary>
+    private const int MaxOutagesReported = 20;
+
     public static async Task<SoakReport> RunAsync(SoakOptions options, Action<string> progress, Action<string> log, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -73,6 +76,7 @@ public static class SoakDrill
         var end = started + options.Duration;
         Sample();
         var nextSample = clock.Elapsed + TimeSpan.FromMinutes(1);
+        var routesSaid = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             while (DateTime.UtcNow < end)
@@ -82,6 +86,7 @@ public static class SoakDrill
                 while (DateTime.UtcNow < until && DateTime.UtcNow < end)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    LogRoutes(mesh, hosts, routesSaid);
                     if (clock.Elapsed >= nextSample)
                     {
                         Sample();
@@ -129,7 +134,7 @@ public static class SoakDrill
     private static SoakReport Measure(
         SoakOptions options,
         IReadOnlyList<LabHost> hosts,
-        List<(LabHost A, LabHost B, (DateTime Started, int Sent, IReadOnlySet<int> Answered) Record)> pairs,
+        List<(LabHost A, LabHost B, PingRecord Record)> pairs,
         List<Fault> faults,
         Dictionary<string, List<(TimeSpan At, long BabeldLines, long LoggedBytes)>> samples,
         TimeSpan pace,
@@ -143,31 +148,55 @@ public static class SoakDrill
         long sent = 0, lost = 0;
         var longest = TimeSpan.Zero;
         var longestWhere = "";
+        var outages = new List<(DateTime From, TimeSpan Length, string Pair)>();
         var answeredAt = hosts.ToDictionary(h => h.Name, _ => new List<(DateTime From, bool Answered)>(), StringComparer.Ordinal);
-        foreach (var (a, b, (started, count, answered)) in pairs)
+        foreach (var (a, b, (count, answered, sentAt)) in pairs)
         {
+            var pair = $"{a.Name}-{b.Name}";
             var run = 0;
+            var runFrom = DateTime.MinValue;
             for (var seq = 1; seq <= count; seq++)
             {
-                var at = started + ((seq - 1) * pace);
+                var at = sentAt[seq - 1];
                 var ok = answered.Contains(seq);
                 if (Excused(a, at) || Excused(b, at))
                 {
-                    run = 0;
+                    End(runFrom);
                     continue;
                 }
 
                 sent++;
-                lost += ok ? 0 : 1;
-                run = ok ? 0 : run + 1;
+                if (ok)
+                {
+                    End(runFrom);
+                    answeredAt[a.Name].Add((at, true));
+                    answeredAt[b.Name].Add((at, true));
+                    continue;
+                }
+
+                lost++;
+                runFrom = run == 0 ? at : runFrom;
+                run++;
                 if (run * pace > longest)
                 {
                     longest = run * pace;
-                    longestWhere = string.Create(CultureInfo.InvariantCulture, $"{a.Name}-{b.Name} from {at - ((run - 1) * pace):HH:mm:ss.f} UTC");
+                    longestWhere = string.Create(CultureInfo.InvariantCulture, $"{pair} from {runFrom:HH:mm:ss.f} UTC");
                 }
 
-                answeredAt[a.Name].Add((at, ok));
-                answeredAt[b.Name].Add((at, ok));
+                answeredAt[a.Name].Add((at, false));
+                answeredAt[b.Name].Add((at, false));
+            }
+
+            End(runFrom);
+
+            void End(DateTime from)
+            {
+                if (run >= 2)
+                {
+                    outages.Add((from, run * pace, pair));
+                }
+
+                run = 0;
             }
         }
 
@@ -175,9 +204,10 @@ public static class SoakDrill
         var isolations = 0;
         var longestIsolation = TimeSpan.Zero;
         var longestIsolated = "";
+        var origin = pairs.Where(p => p.Record.Sent > 0).Select(p => p.Record.SentAt[0]).DefaultIfEmpty().Min();
         foreach (var (host, points) in answeredAt)
         {
-            var slots = points.GroupBy(p => (p.From.Ticks - pairs[0].Record.Started.Ticks) / pace.Ticks)
+            var slots = points.GroupBy(p => (p.From.Ticks - origin.Ticks) / pace.Ticks)
                 .OrderBy(g => g.Key)
                 .Select(g => (Slot: g.Key, Any: g.Any(p => p.Answered)))
                 .ToList();
@@ -217,7 +247,31 @@ public static class SoakDrill
             AgentLogBytesMax: samples.Values.Select(s => s[^1].LoggedBytes).DefaultIfEmpty(0).Max(),
             FaultsInjected: faults.Count,
             Faults: faults.GroupBy(f => f.Kind).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            Outages: [.. outages.OrderByDescending(o => o.Length).Take(MaxOutagesReported).OrderBy(o => o.From)
+                .Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Pair} {o.Length.TotalSeconds:0.0} s from {o.From:HH:mm:ss.f} UTC"))],
             ElapsedSeconds: Math.Round(elapsed.TotalSeconds, 1));
+    }
+
+    /// <summary>
+    /// Writes to the log, when it changed, the route each host uses to every other host's prefix:
+    /// the peer whose arrow carries it ("~" when that arrow drains), its metric, or "none". An
+    /// outage can then be read back.
+    /// </summary>
+    private static void LogRoutes(AgentMesh mesh, IReadOnlyList<LabHost> hosts, Dictionary<string, string> said)
+    {
+        foreach (var agent in mesh.Agents)
+        {
+            var peers = agent.Arrows.ToDictionary(a => a.Interface, a => a.Peer + (a.State == Core.Arrows.ArrowState.Draining ? "~" : ""), StringComparer.Ordinal);
+            var line = string.Join(" ", hosts.Where(h => h.Name != agent.Node).Select(h =>
+                agent.Babel.InstalledRouteTo(h.Ipv6Prefix) is { Carries: true } r
+                    ? string.Create(CultureInfo.InvariantCulture, $"{h.Name}={peers.GetValueOrDefault(r.Interface, r.Interface)}/{r.Metric}")
+                    : $"{h.Name}=none"));
+            if (!said.TryGetValue(agent.Node, out var before) || before != line)
+            {
+                said[agent.Node] = line;
+                mesh.Lab.Log($"routes of {agent.Node}: {line}");
+            }
+        }
     }
 
     /// <summary>A host loses the underlay to two of its arrows' peers at once, for 15 s.</summary>
@@ -293,4 +347,9 @@ public sealed record SoakReport(
     long AgentLogBytesMax,
     int FaultsInjected,
     IReadOnlyDictionary<string, int> Faults,
-    double ElapsedSeconds);
+    IReadOnlyList<string> Outages,
+    double ElapsedSeconds)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{PingsLost} of {PingsSent} pings lost between {Hosts} hosts in {Minutes} min; {HostIsolationEvents} isolation(s) of 2 s or more (longest {LongestIsolationSeconds} s, {LongestIsolated}); longest outage {LongestOutageSeconds} s ({LongestOutage}); babeld {BabeldLogLinesMax} lines a minute at most; agent log {AgentLogBytesMax} bytes at most; faults: {string.Join(", ", Faults.Select(f => $"{f.Key} x{f.Value}"))}; outages of 0.4 s or more: {string.Join("; ", Outages)}");
+}

@@ -6,14 +6,20 @@ namespace Re6st.Lab.Netns;
 
 /// <summary>
 /// A continuous ping (20 a second) from one lab host to another, for loss and outage figures: each
-/// answered sequence number is recorded, so the longest run of unanswered ones is the outage.
+/// answered sequence number is recorded with the time of its answer, so the longest run of
+/// unanswered ones is the outage, and when it happened is known.
 /// </summary>
+/// <remarks>
+/// Times come from the answers (ping -D), not from the start and the pace: ping's intervals run a
+/// little longer than asked, and over minutes the sum drifted by a second or more, enough to put an
+/// outage before the fault that caused it.
+/// </remarks>
 public sealed partial class ContinuousPing : IAsyncDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
     private readonly Process _process;
-    private readonly HashSet<int> _answered = [];
+    private readonly Dictionary<int, DateTime> _answered = [];
     private readonly Task _reader;
     private readonly DateTime _started = DateTime.UtcNow;
     private int _sent;
@@ -28,13 +34,27 @@ public sealed partial class ContinuousPing : IAsyncDisposable
     /// <summary>Time between two pings of this one (<see cref="Interval"/> unless given).</summary>
     public TimeSpan Pace { get; }
 
-    /// <summary>When the pings began, how many were sent, and which were answered (complete after <see cref="StopAsync"/>).</summary>
-    public (DateTime Started, int Sent, IReadOnlySet<int> Answered) Record()
+    /// <summary>How many pings were sent, which were answered, and when each was sent (complete after <see cref="StopAsync"/>).</summary>
+    public PingRecord Record()
     {
         lock (_answered)
         {
-            return (_started, _sent, new HashSet<int>(_answered));
+            return new PingRecord(_sent, new HashSet<int>(_answered.Keys), SentTimes());
         }
+    }
+
+    // When each ping went (index seq - 1): an answered one at its answer (the round trip is a
+    // millisecond here), an unanswered one one pace after the ping before it.
+    private DateTime[] SentTimes()
+    {
+        var times = new DateTime[_sent];
+        var last = _started - Pace;
+        for (var seq = 1; seq <= _sent; seq++)
+        {
+            last = times[seq - 1] = _answered.TryGetValue(seq, out var at) ? at : last + Pace;
+        }
+
+        return times;
     }
 
     public static ContinuousPing Start(LabHost from, LabHost to, TimeSpan? interval = null)
@@ -47,7 +67,7 @@ public sealed partial class ContinuousPing : IAsyncDisposable
             RedirectStandardError = true,
         };
         // -c, not -w: ping -w exits at the first "unreachable", which an outage brings (2 hours at most).
-        foreach (var a in new[] { "netns", "exec", from.Namespace, "ping", "-6", "-n", "-i", pace.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), "-c", ((int)(TimeSpan.FromHours(2) / pace)).ToString(CultureInfo.InvariantCulture), "-I", from.Ipv6Address, to.Ipv6Address })
+        foreach (var a in new[] { "netns", "exec", from.Namespace, "ping", "-6", "-n", "-D", "-i", pace.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), "-c", ((int)(TimeSpan.FromHours(2) / pace)).ToString(CultureInfo.InvariantCulture), "-I", from.Ipv6Address, to.Ipv6Address })
         {
             info.ArgumentList.Add(a);
         }
@@ -73,7 +93,7 @@ public sealed partial class ContinuousPing : IAsyncDisposable
             var run = 0;
             for (var seq = 1; seq <= _sent; seq++)
             {
-                run = _answered.Contains(seq) ? 0 : run + 1;
+                run = _answered.ContainsKey(seq) ? 0 : run + 1;
                 if (run > longest)
                 {
                     (longest, longestEnd) = (run, seq);
@@ -81,11 +101,11 @@ public sealed partial class ContinuousPing : IAsyncDisposable
             }
 
             // Flowing at the end: most of the last half second's pings answered.
-            var tail = Enumerable.Range(Math.Max(1, _sent - 9), Math.Min(10, _sent)).Count(_answered.Contains);
+            var tail = Enumerable.Range(Math.Max(1, _sent - 9), Math.Min(10, _sent)).Count(_answered.ContainsKey);
             return new PingFigures(_sent, _answered.Count, longest * Pace)
             {
                 FlowingAtEnd = tail >= 8,
-                LongestOutageStart = longest > 0 ? _started + ((longestEnd - longest) * Pace) : null,
+                LongestOutageStart = longest > 0 ? SentTimes()[longestEnd - longest] : null,
             };
         }
     }
@@ -113,7 +133,8 @@ public sealed partial class ContinuousPing : IAsyncDisposable
             {
                 if (reply.Success)
                 {
-                    _answered.Add(int.Parse(reply.Groups[1].Value, CultureInfo.InvariantCulture));
+                    _answered[int.Parse(reply.Groups[2].Value, CultureInfo.InvariantCulture)] =
+                        DateTime.UnixEpoch.AddTicks((long)(decimal.Parse(reply.Groups[1].Value, CultureInfo.InvariantCulture) * TimeSpan.TicksPerSecond));
                 }
                 else if (summary.Success)
                 {
@@ -134,12 +155,16 @@ public sealed partial class ContinuousPing : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"icmp_seq=(\d+) ")]
+    // "[1733356800.123456] 64 bytes from fd00::2: icmp_seq=12 ttl=64 time=0.051 ms"
+    [GeneratedRegex(@"^\[(\d+\.\d+)\] .*icmp_seq=(\d+) ")]
     private static partial Regex Reply();
 
     [GeneratedRegex(@"(\d+) packets transmitted")]
     private static partial Regex Summary();
 }
+
+/// <summary>What a ping saw: how many it sent, which sequence numbers were answered, and when each was sent (index seq - 1, UTC).</summary>
+public sealed record PingRecord(int Sent, IReadOnlySet<int> Answered, IReadOnlyList<DateTime> SentAt);
 
 /// <summary>Packets sent and answered, and the longest stretch without an answer.</summary>
 public sealed record PingFigures(int Sent, int Received, TimeSpan LongestOutage)
