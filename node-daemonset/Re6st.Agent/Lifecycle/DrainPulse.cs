@@ -45,6 +45,11 @@ public enum DrainStep
 /// this arrow once the peer's babeld went are gone (the likely cause of two hosts apart for 19 s
 /// on real nodes while a third handed over, right after churn had left drains going).
 /// </para>
+/// <para>
+/// Exception (last way out) within the drain: while its host has no other arrow up and not
+/// draining, a drain pauses the same way, and "no route uses it" concludes nothing (HostAgent's
+/// destruction phase decides it; the pulse only follows).
+/// </para>
 /// </summary>
 /// <param name="hello">The mesh's Babel hello interval.</param>
 /// <param name="tick">The agent's tick: the drain is looked at once per tick, and statuses are published once per tick.</param>
@@ -74,7 +79,7 @@ public sealed class DrainPulse(TimeSpan hello, TimeSpan tick)
     /// <param name="breathing">Babel passes now (a breath) rather than being dropped.</param>
     /// <param name="since">When the current drop or breath began.</param>
     /// <param name="inUse">Routes still use the arrow, at this end or the far end.</param>
-    /// <param name="held">The arrow is held for a hand-over: Babel passes until the hold ends (see the class remarks).</param>
+    /// <param name="held">The drain pauses (a hand-over's hold, or its host's last way out): Babel passes until the pause ends (see the class remarks).</param>
     public DrainStep Next(bool breathing, DateTimeOffset since, DateTimeOffset now, bool inUse, bool held = false)
     {
         if (held)

@@ -160,7 +160,17 @@ public sealed partial class HostAgent
         // other arrows can leave it none: in a real-node rollout after churn, d lost a and b for
         // 3.3 s while a handed over and drains had Babel dropped on d's two other arrows.
         var pulse = new DrainPulse(view.HelloInterval, _options.Tick);
-        var paused = _standingIn.Count > 0;
+
+        // Exception (last way out) within the drain: while no arrow of this host that is not
+        // draining carries a route (the others just died, or their initiators drain them), its
+        // drains pause with Babel passing and none concludes: dropping Babel on them could only
+        // take its routes away with nowhere to go. In soak drills, hosts whose live arrows died
+        // while their last ones drained were cut off from others for 4 to 6 s. The pause ends once
+        // a new arrow carries a route (the selection draws replacements at once; a direct route to
+        // its peer is the first), or at maxDrain.
+        var lastWayOut = !Arrows.Any(a => a.State == ArrowState.Active && babel.InstalledRoutesVia(a.Interface) > 0);
+        var paused = _standingIn.Count > 0 || lastWayOut;
+        var pausedBecause = _standingIn.Count > 0 ? "paused while this host stands in for a peer" : "paused: no other arrow of this host carries a route";
         foreach (var held in Arrows.Where(a => a.Initiated && a.State == ArrowState.Draining && !mine.Contains(a)).ToList())
         {
             await PulseAsync(held, pulse.Next(held.Breathing, held.PulseSince ?? now, now, inUse: true, held: true), now, cancellationToken, "held while its peer hands over or stands in").ConfigureAwait(false);
@@ -181,9 +191,9 @@ public sealed partial class HostAgent
                 case ArrowAction.StartDrain:
                     await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
                     break;
-                case ArrowAction.Destroy when decision.Reason == DecisionReason.Drained && !pulse.MayConclude(arrow.Breathing, since, now):
+                case ArrowAction.Destroy when decision.Reason == DecisionReason.Drained && (lastWayOut || !pulse.MayConclude(arrow.Breathing, since, now)):
                 case ArrowAction.Keep when arrow.State == ArrowState.Draining:
-                    await PulseAsync(arrow, pulse.Next(arrow.Breathing, since, now, statuses[i].InUse, held: paused), now, cancellationToken, paused ? "paused while this host stands in for a peer" : null).ConfigureAwait(false);
+                    await PulseAsync(arrow, pulse.Next(arrow.Breathing, since, now, statuses[i].InUse, held: paused), now, cancellationToken, paused ? pausedBecause : null).ConfigureAwait(false);
                     break;
 
                 // Exception to the immediate cut of an unused arrow: "unused" is what this host knows,
@@ -273,7 +283,7 @@ public sealed partial class HostAgent
 
                 _log(pausedBecause is null
                     ? $"{Node}: draining {arrow.Interface} to {arrow.Peer}: routes still use it, or Babel was dropped too long to tell; letting Babel through for a moment so babeld keeps them"
-                    : $"{Node}: draining {arrow.Interface} to {arrow.Peer}: {pausedBecause}; letting Babel through until the hold ends");
+                    : $"{Node}: draining {arrow.Interface} to {arrow.Peer}: {pausedBecause}; letting Babel through until the pause ends");
                 (arrow.Breathing, arrow.PulseSince) = (true, now);
                 Count("drain-breath");
                 break;
