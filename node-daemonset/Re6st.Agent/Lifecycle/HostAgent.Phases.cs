@@ -385,15 +385,12 @@ public sealed partial class HostAgent
             going.Add((arrow, arrow.Condemned ?? "unauthenticated"));
         }
 
-        // Arrows that die together leave babeld together: each one's interface makes way for its
-        // tombstone before any is cleaned up. One removal can take seconds (a wireguard-go process
+        // Arrows that die together leave babeld together: their interfaces make way for their
+        // tombstones at once (one batch, babeld frozen once) before any is cleaned up. One removal can take seconds (a wireguard-go process
         // gets 2 s to exit), and babeld kept routing over the arrows still waiting their turn: a
         // host whose two peers died at once lost 5 s of pings to a third one in a lab run.
         var tombstoned = going.Where(g => GoesWithoutGoodbye(g.Reason)).Select(g => g.Arrow).ToHashSet();
-        foreach (var arrow in tombstoned)
-        {
-            await _tombstones!.ReplaceAsync(arrow.Interface, LinkLocal(arrow.Slot), cancellationToken).ConfigureAwait(false);
-        }
+        await _tombstones!.ReplaceAsync([.. tombstoned.Select(a => (a.Interface, LinkLocal(a.Slot)))], cancellationToken).ConfigureAwait(false);
 
         foreach (var (arrow, reason) in going)
         {
