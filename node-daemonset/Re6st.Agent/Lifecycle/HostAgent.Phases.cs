@@ -169,8 +169,9 @@ public sealed partial class HostAgent
         // a new arrow carries a route (the selection draws replacements at once; a direct route to
         // its peer is the first), or at maxDrain.
         var lastWayOut = !Arrows.Any(a => a.State == ArrowState.Active && babel.InstalledRoutesVia(a.Interface) > 0);
-        var paused = _standingIn.Count > 0 || lastWayOut;
-        var pausedBecause = _standingIn.Count > 0 ? "paused while this host stands in for a peer" : "paused: no other arrow of this host carries a route";
+        var standingIn = _standingIn.Count > 0;
+        var paused = standingIn || lastWayOut;
+        var pausedBecause = standingIn ? "paused while this host stands in for a peer" : "paused: no other arrow of this host carries a route";
         foreach (var held in Arrows.Where(a => a.Initiated && a.State == ArrowState.Draining && !mine.Contains(a)).ToList())
         {
             await PulseAsync(held, pulse.Next(held.Breathing, held.PulseSince ?? now, now, inUse: true, held: true), now, cancellationToken, "held while its peer hands over or stands in").ConfigureAwait(false);
@@ -386,9 +387,10 @@ public sealed partial class HostAgent
         }
 
         // Arrows that die together leave babeld together: their interfaces make way for their
-        // tombstones at once (one batch, babeld frozen once) before any is cleaned up. One removal can take seconds (a wireguard-go process
-        // gets 2 s to exit), and babeld kept routing over the arrows still waiting their turn: a
-        // host whose two peers died at once lost 5 s of pings to a third one in a lab run.
+        // tombstones at once (one batch, babeld frozen once) before any is cleaned up. One removal
+        // can take seconds (a wireguard-go process gets 2 s to exit), and babeld kept routing over
+        // the arrows still waiting their turn: a host whose two peers died at once lost 5 s of
+        // pings to a third one in a lab run.
         var tombstoned = going.Where(g => GoesWithoutGoodbye(g.Reason)).Select(g => g.Arrow).ToHashSet();
         await _tombstones!.ReplaceAsync([.. tombstoned.Select(a => (a.Interface, LinkLocal(a.Slot)))], cancellationToken).ConfigureAwait(false);
 

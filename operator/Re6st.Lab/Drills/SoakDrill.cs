@@ -161,39 +161,39 @@ public static class SoakDrill
                 var ok = answered.Contains(seq);
                 if (Excused(a, at) || Excused(b, at))
                 {
-                    End(runFrom);
+                    End();
                     continue;
                 }
 
                 sent++;
                 if (ok)
                 {
-                    End(runFrom);
-                    answeredAt[a.Name].Add((at, true));
-                    answeredAt[b.Name].Add((at, true));
-                    continue;
+                    End();
                 }
-
-                lost++;
-                runFrom = run == 0 ? at : runFrom;
-                run++;
-                if (run * pace > longest)
+                else
                 {
-                    longest = run * pace;
-                    longestWhere = string.Create(CultureInfo.InvariantCulture, $"{pair} from {runFrom:HH:mm:ss.f} UTC");
+                    lost++;
+                    runFrom = run == 0 ? at : runFrom;
+                    run++;
+                    if (run * pace > longest)
+                    {
+                        longest = run * pace;
+                        longestWhere = string.Create(CultureInfo.InvariantCulture, $"{pair} from {runFrom:HH:mm:ss.f} UTC");
+                    }
                 }
 
-                answeredAt[a.Name].Add((at, false));
-                answeredAt[b.Name].Add((at, false));
+                answeredAt[a.Name].Add((at, ok));
+                answeredAt[b.Name].Add((at, ok));
             }
 
-            End(runFrom);
+            End();
 
-            void End(DateTime from)
+            // A run of 2 lost pings or more that ends here is an outage of the report's list.
+            void End()
             {
                 if (run >= 2)
                 {
-                    outages.Add((from, run * pace, pair));
+                    outages.Add((runFrom, run * pace, pair));
                 }
 
                 run = 0;

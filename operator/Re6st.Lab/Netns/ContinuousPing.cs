@@ -40,8 +40,8 @@ public sealed partial class ContinuousPing : IAsyncDisposable
     {
         lock (_answered)
         {
-            var known = Known();
-            return new PingRecord(known, new HashSet<int>(_answered.Keys.Where(seq => seq <= known)), SentTimes()[..known]);
+            var (known, times) = Settled();
+            return new PingRecord(known, new HashSet<int>(_answered.Keys), times[..known]);
         }
     }
 
@@ -54,23 +54,18 @@ public sealed partial class ContinuousPing : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan InFlight = TimeSpan.FromMilliseconds(250);
 
-    // The pings whose fate is known: all those sent, but the unanswered ones at the end sent
-    // within InFlight of the stop.
-    private int Known()
+    // The pings whose fate is known (all those sent, but the unanswered ones at the end sent
+    // within InFlight of the stop: every answered one is among them), and when each ping went.
+    private (int Known, DateTime[] Times) Settled()
     {
-        if (_stoppedAt is not { } stopped)
-        {
-            return _sent;
-        }
-
         var times = SentTimes();
         var known = _sent;
-        while (known > 0 && !_answered.ContainsKey(known) && times[known - 1] >= stopped - InFlight)
+        while (_stoppedAt is { } stopped && known > 0 && !_answered.ContainsKey(known) && times[known - 1] >= stopped - InFlight)
         {
             known--;
         }
 
-        return known;
+        return (known, times);
     }
 
     // When each ping went (index seq - 1): an answered one at its answer (the round trip is a
@@ -119,7 +114,7 @@ public sealed partial class ContinuousPing : IAsyncDisposable
         await _reader.WaitAsync(TimeSpan.FromSeconds(10));
         lock (_answered)
         {
-            var known = Known();
+            var (known, times) = Settled();
             var longest = 0;
             var longestEnd = 0;
             var run = 0;
@@ -134,10 +129,10 @@ public sealed partial class ContinuousPing : IAsyncDisposable
 
             // Flowing at the end: most of the last half second's pings answered.
             var tail = Enumerable.Range(Math.Max(1, known - 9), Math.Min(10, known)).Count(_answered.ContainsKey);
-            return new PingFigures(known, _answered.Keys.Count(seq => seq <= known), longest * Pace)
+            return new PingFigures(known, _answered.Count, longest * Pace)
             {
                 FlowingAtEnd = tail >= 8,
-                LongestOutageStart = longest > 0 ? SentTimes()[longestEnd - longest] : null,
+                LongestOutageStart = longest > 0 ? times[longestEnd - longest] : null,
             };
         }
     }
