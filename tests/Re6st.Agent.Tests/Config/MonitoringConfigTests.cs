@@ -1,15 +1,15 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Re6st.Operator.Tests.Fixtures;
-using Xunit.Abstractions;
+using System.Text.Json;
+using Re6st.Testing.Monitoring;
+using Re6st.Testing;
 
 namespace Re6st.Agent.Tests.Config;
 
 /// <summary>
 /// The Prometheus alert rules and the Grafana dashboard under config/, against the metrics a real
-/// agent exports and against promtool. No root needed.
+/// agent exports and against their own rules (promtool checks them in the integration tier).
 /// </summary>
-public sealed class MonitoringConfigTests(ITestOutputHelper output)
+public sealed class MonitoringConfigTests
 {
     private static readonly string Rules = Repository.PathOf("config", "prometheus", "rules.yml");
     private static readonly string RuleTests = Repository.PathOf("config", "prometheus", "rules.test.yml");
@@ -57,18 +57,6 @@ public sealed class MonitoringConfigTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AlertRules_PassPromtoolCheckRules_AndTheirUnitTests()
-    {
-        if (!Promtool.Available(output))
-        {
-            return;
-        }
-
-        await Promtool.AssertSucceedsAsync("check", "rules", Rules);
-        await Promtool.AssertSucceedsAsync("test", "rules", RuleTests);
-    }
-
-    [Fact]
     public void EveryAlert_HasForSeverityAnnotations_AndTestsWhereItFiresAndWhereItDoesNot()
     {
         var alerts = AlertRuleFile.Rules(Rules).Where(r => AlertRuleFile.Text(r, "alert") is not null).ToList();
@@ -84,37 +72,6 @@ public sealed class MonitoringConfigTests(ITestOutputHelper output)
             Assert.False(string.IsNullOrWhiteSpace(AlertRuleFile.Text(annotations, "description")), $"{name} has no description");
             Assert.True(cases.Any(c => c.Alert == name && c.Expected > 0), $"no test of {name} expects it to fire");
             Assert.True(cases.Any(c => c.Alert == name && c.Expected == 0), $"no test of {name} expects it to stay silent");
-        }
-    }
-
-    [Fact]
-    public async Task EveryDashboardQuery_ParsesAsPromQl()
-    {
-        var dashboard = GrafanaDashboard.Load(Dashboard);
-        var queries = dashboard.PanelQueries.Concat(dashboard.VariableSelectors).ToList();
-        Assert.NotEmpty(queries);
-        Assert.All(queries, q => Assert.False(string.IsNullOrWhiteSpace(q.Expression), q.Where + " has no expression"));
-        if (!Promtool.Available(output))
-        {
-            return;
-        }
-
-        // A throwaway rule file with one recording rule per query: promtool parses each expression.
-        var rules = new JsonArray([.. queries.Select(q => new JsonObject
-        {
-            ["record"] = "dashboard:" + q.RuleName,
-            ["expr"] = GrafanaDashboard.Substitute(q.Expression, VariableValues),
-        })]);
-        var file = new JsonObject { ["groups"] = new JsonArray(new JsonObject { ["name"] = "dashboard", ["rules"] = rules }) };
-        var path = Path.Combine(Path.GetTempPath(), $"re6st-dashboard-{Guid.NewGuid():N}.rules.yml");
-        try
-        {
-            await File.WriteAllTextAsync(path, file.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            await Promtool.AssertSucceedsAsync("check", "rules", path);
-        }
-        finally
-        {
-            File.Delete(path);
         }
     }
 

@@ -56,15 +56,4 @@ public sealed class HostRequirementsTests
         Assert.Contains("nft said: Error: Could not process rule: No such file or directory)", lack, StringComparison.Ordinal);
         Assert.DoesNotContain("^", lack, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public async Task ThisMachine_AsTheTestsRunOnIt_HasEverything()
-    {
-        // The tests run as root with the Debian packages test.sh installs: what the lab's agents
-        // need, nf_tables included (its kernel takes the drain's table; nothing is changed).
-        var facts = await HostRequirements.ReadAsync(TunnelTechnology.All, CancellationToken.None);
-
-        Assert.Null(facts.NfTablesRefusal);
-        Assert.Empty(HostRequirements.Missing(facts, TunnelTechnology.All));
-    }
 }

@@ -1,7 +1,7 @@
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Tracing;
 using Re6st.Core.Policy;
-using Re6st.Operator.Tests.Fixtures;
+using Re6st.Testing;
 
 namespace Re6st.Agent.Tests.Lifecycle;
 
