@@ -3,7 +3,7 @@ using System.Net;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Lifecycle;
 using Re6st.Core.Policy;
-using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 
 namespace Re6st.Agent;
 

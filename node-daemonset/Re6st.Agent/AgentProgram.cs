@@ -8,8 +8,8 @@ using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Membership;
 using Re6st.Agent.Metrics;
 using Re6st.Agent.Tracing;
-using Re6st.Operator.Runtime;
 using Re6st.Core.Randomness;
+using Re6st.Runtime;
 
 namespace Re6st.Agent;
 

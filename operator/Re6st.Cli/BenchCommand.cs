@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using k8s;
 using k8s.Models;
+using k8s;
+using Re6st.Contracts;
 using Re6st.Lab;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;

@@ -1,40 +1,14 @@
 using System.Diagnostics;
+using Re6st.Runtime;
 
 namespace Re6st.Lab;
 
+/// <summary>
+/// Long-running processes of the lab: started with their output logged, detached, or stopped. A
+/// command run to completion goes through <see cref="CommandRunner"/>.
+/// </summary>
 public static class ProcessRunner
 {
-    /// <summary>Runs a command to completion within <paramref name="timeout"/>; returns exit code and combined output.</summary>
-    public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? env = null)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
-        {
-            info.Environment[k] = v;
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
     /// <summary>
     /// Stops a long-running process: SIGTERM (its traps clean up after it), SIGKILL to its whole
     /// tree if it has not exited within <paramref name="grace"/>; then releases it.
@@ -44,7 +18,7 @@ public static class ProcessRunner
         ArgumentNullException.ThrowIfNull(process);
         if (!process.HasExited)
         {
-            _ = await RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            _ = await CommandRunner.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
             using var wait = new CancellationTokenSource(grace);
             try
             {

@@ -1,11 +1,12 @@
-using k8s;
-using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
+using k8s.LeaderElection;
 using k8s.Models;
+using k8s;
 using Microsoft.Extensions.Logging;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 
 namespace Re6st.Operator;
 

@@ -1,7 +1,7 @@
 using k8s;
 using Microsoft.Extensions.Logging;
 using Re6st.Operator;
-using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 
 // re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off] [--traces URL|off]
 const string Usage = "usage: re6st-operator [--kubeconfig FILE] [--namespace NS] [--id NAME] [--no-leader-election] [--metrics HOST:PORT|off (default 0.0.0.0:9653)] [--traces URL|off (default $OTEL_EXPORTER_OTLP_ENDPOINT, else off)]";

@@ -1,4 +1,4 @@
-using Re6st.Core.Routing;
+using Re6st.Simulation.Routing;
 
 namespace Re6st.Simulation;
 

@@ -2,7 +2,7 @@ using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 using Re6st.Core.Randomness;
-using Re6st.Core.Routing;
+using Re6st.Simulation.Routing;
 
 namespace Re6st.Simulation;
 

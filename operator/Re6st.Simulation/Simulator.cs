@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Re6st.Core.Addressing;
 using Re6st.Core.Planning;
 using Re6st.Core.Randomness;
-using Re6st.Core.Routing;
+using Re6st.Simulation.Routing;
 using Re6st.Simulation.Scenarios;
 
 namespace Re6st.Simulation;

@@ -1,6 +1,6 @@
 using Re6st.Agent.Tracing;
 using Re6st.Core.Policy;
-using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 
 namespace Re6st.Agent.Tests;
 

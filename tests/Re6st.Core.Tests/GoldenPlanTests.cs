@@ -1,12 +1,12 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text;
 using Re6st.Core.Addressing;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Randomness;
-using Re6st.Core.Routing;
+using Re6st.Simulation.Routing;
 using YamlDotNet.RepresentationModel;
 
 namespace Re6st.Core.Tests;

@@ -2,12 +2,14 @@ using System.Net;
 using k8s.Autorest;
 using k8s.Models;
 using k8s;
+using Re6st.Contracts;
 using Re6st.Integration.Tests.Fixtures;
 using Re6st.Lab;
 using Re6st.Operator.Crds;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 using Re6st.Testing;
 
 namespace Re6st.Integration.Tests;
@@ -32,20 +34,20 @@ public sealed class ClusterSetupTests(ApiServer server)
     [Fact]
     public async Task KubectlApplyOfTheSamples_Works_AndTheSampleMeshBecomesReady()
     {
-        var (code, tools) = await ProcessRunner.RunAsync("bash", [Repository.PathOf("tests", "tools", "kube-tools.sh")], TimeSpan.FromMinutes(10));
+        var (code, tools) = await CommandRunner.RunAsync("bash", [Repository.PathOf("tests", "tools", "kube-tools.sh")], TimeSpan.FromMinutes(10));
         Assert.True(code == 0, tools);
         var kubectl = Path.Combine(tools.Trim().Split('\n')[^1].Trim(), "kubectl");
         await using var op = await OperatorRun.StartAsync(server);
         await _cluster.CreateNodesAsync("sample", 5, new Dictionary<string, string> { ["re6st.io/mesh"] = "enabled" });
 
-        var (applied, output) = await ProcessRunner.RunAsync(kubectl, ["--kubeconfig", server.AdminKubeconfig, "apply", "-f", Repository.PathOf("config", "samples")], TimeSpan.FromMinutes(1));
+        var (applied, output) = await CommandRunner.RunAsync(kubectl, ["--kubeconfig", server.AdminKubeconfig, "apply", "-f", Repository.PathOf("config", "samples")], TimeSpan.FromMinutes(1));
         Assert.True(applied == 0, output);
         Assert.Contains("mesh.re6st.io/demo created", output, StringComparison.Ordinal);
         Assert.Contains("randomizationpolicy.re6st.io/default created", output, StringComparison.Ordinal);
 
         var mesh = await _cluster.ReadyMeshAsync("demo", 5, op.Log);
         Assert.Equal(2, mesh!.Spec.Order);
-        var (got, table) = await ProcessRunner.RunAsync(kubectl, ["--kubeconfig", server.AdminKubeconfig, "get", "meshes,meshnodes"], TimeSpan.FromMinutes(1));
+        var (got, table) = await CommandRunner.RunAsync(kubectl, ["--kubeconfig", server.AdminKubeconfig, "get", "meshes,meshnodes"], TimeSpan.FromMinutes(1));
         Assert.True(got == 0, table);
         Assert.Matches(@"demo\s+5\s+2\s+\d+\s+\d+\s+True", table);
         Assert.Contains("sample-000.demo", table, StringComparison.Ordinal);

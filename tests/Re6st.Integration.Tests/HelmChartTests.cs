@@ -4,9 +4,11 @@ using System.Text;
 using k8s.Autorest;
 using k8s.Models;
 using k8s;
+using Re6st.Contracts;
 using Re6st.Integration.Tests.Fixtures;
 using Re6st.Lab;
 using Re6st.Operator.Resources;
+using Re6st.Runtime;
 using Re6st.Testing;
 
 namespace Re6st.Integration.Tests;
@@ -68,9 +70,9 @@ public sealed class HelmChartTests(ApiServer server)
     public async Task HelmLint_PassesWithTheDefaults_AndWithEverythingOn()
     {
         var helm = await HelmAsync();
-        var (code, output) = await ProcessRunner.RunAsync(helm, ["lint", "--strict", Chart], Bound);
+        var (code, output) = await CommandRunner.RunAsync(helm, ["lint", "--strict", Chart], Bound);
         Assert.True(code == 0, output);
-        (code, output) = await ProcessRunner.RunAsync(helm, ["lint", "--strict", Chart, "-f", ValuesFile("two-meshes"), .. MonitoringOn], Bound);
+        (code, output) = await CommandRunner.RunAsync(helm, ["lint", "--strict", Chart, "-f", ValuesFile("two-meshes"), .. MonitoringOn], Bound);
         Assert.True(code == 0, output);
     }
 
@@ -78,10 +80,10 @@ public sealed class HelmChartTests(ApiServer server)
     public async Task HelmTemplate_RefusesAMeshWithoutWireGuard_AndReplicasWithoutLeaderElection()
     {
         var helm = await HelmAsync();
-        var (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "-f", WriteValues("meshes:\n- name: x\n  ipv6Range: fd00::/48\n  technologies: {wireguard: false}\n")], Bound);
+        var (code, output) = await CommandRunner.RunAsync(helm, ["template", "re6st", Chart, "-f", WriteValues("meshes:\n- name: x\n  ipv6Range: fd00::/48\n  technologies: {wireguard: false}\n")], Bound);
         Assert.True(code != 0, output);
         Assert.Contains("every host must reach every other over WireGuard", output, StringComparison.Ordinal);
-        (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "--set", "operator.leaderElection=false"], Bound);
+        (code, output) = await CommandRunner.RunAsync(helm, ["template", "re6st", Chart, "--set", "operator.leaderElection=false"], Bound);
         Assert.True(code != 0, output);
         Assert.Contains("several replicas need leader election", output, StringComparison.Ordinal);
     }
@@ -91,7 +93,7 @@ public sealed class HelmChartTests(ApiServer server)
     public async Task HelmTemplate_RefusesAWrongValue_NamingTheField(string values, string field, string reason)
     {
         var helm = await HelmAsync();
-        var (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "-f", WriteValues(values)], Bound);
+        var (code, output) = await CommandRunner.RunAsync(helm, ["template", "re6st", Chart, "-f", WriteValues(values)], Bound);
         Assert.True(code != 0, output);
         Assert.Contains("values don't meet the specifications of the schema", output, StringComparison.Ordinal);
         Assert.Contains($"{field}: ", output, StringComparison.Ordinal);
@@ -102,7 +104,7 @@ public sealed class HelmChartTests(ApiServer server)
     public async Task HelmLint_RefusesAWrongValue_NamingTheField()
     {
         var helm = await HelmAsync();
-        var (code, output) = await ProcessRunner.RunAsync(helm, ["lint", "--strict", Chart, "--set", "operator.replicas=two"], Bound);
+        var (code, output) = await CommandRunner.RunAsync(helm, ["lint", "--strict", Chart, "--set", "operator.replicas=two"], Bound);
         Assert.True(code != 0, output);
         Assert.Contains("at '/operator/replicas': got string, want integer", output, StringComparison.Ordinal);
     }
@@ -205,11 +207,11 @@ public sealed class HelmChartTests(ApiServer server)
 
         var helm = await HelmAsync();
         string[] udp = ["template", "re6st", Chart, "--set", "tracing.otlpEndpoint=http://c:4317,tracing.otlpProtocol=udp"];
-        var (code, output) = await ProcessRunner.RunAsync(helm, udp, Bound);
+        var (code, output) = await CommandRunner.RunAsync(helm, udp, Bound);
         Assert.True(code != 0, output);
         Assert.Contains("at '/tracing/otlpProtocol': value must be one of 'grpc', 'http/protobuf'", output, StringComparison.Ordinal);
         // Without the schema (--skip-schema-validation) the template refuses it still.
-        (code, output) = await ProcessRunner.RunAsync(helm, [.. udp, "--skip-schema-validation"], Bound);
+        (code, output) = await CommandRunner.RunAsync(helm, [.. udp, "--skip-schema-validation"], Bound);
         Assert.True(code != 0, output);
         Assert.Contains("tracing.otlpProtocol: \"udp\" is neither grpc nor http/protobuf", output, StringComparison.Ordinal);
     }
@@ -218,7 +220,7 @@ public sealed class HelmChartTests(ApiServer server)
     public async Task HelmTemplate_WithMonitoringOn_EmbedsTheAlertRulesAndAServiceMonitor()
     {
         var helm = await HelmAsync();
-        var (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "-n", ApiServer.OperatorNamespace, "-f", ValuesFile("two-meshes"), .. MonitoringOn], Bound);
+        var (code, output) = await CommandRunner.RunAsync(helm, ["template", "re6st", Chart, "-n", ApiServer.OperatorNamespace, "-f", ValuesFile("two-meshes"), .. MonitoringOn], Bound);
         Assert.True(code == 0, output);
         var documents = output.Split("\n---", StringSplitOptions.RemoveEmptyEntries);
         var rule = Assert.Single(documents, d => d.Contains("kind: PrometheusRule", StringComparison.Ordinal));
@@ -252,7 +254,7 @@ public sealed class HelmChartTests(ApiServer server)
         await server.Admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
         try
         {
-            var (code, output) = await ProcessRunner.RunAsync(helm, [.. Kube, "install", release, Chart, "-n", ns, "-f", values, "--timeout", "2m"], Bound);
+            var (code, output) = await CommandRunner.RunAsync(helm, [.. Kube, "install", release, Chart, "-n", ns, "-f", values, "--timeout", "2m"], Bound);
             Assert.True(code == 0, output);
 
             var deployment = await server.Admin.AppsV1.ReadNamespacedDeploymentAsync($"{release}-operator", ns);
@@ -269,7 +271,7 @@ public sealed class HelmChartTests(ApiServer server)
             var role = await server.Admin.RbacAuthorizationV1.ReadClusterRoleAsync($"{release}-agent");
             Assert.Contains(role.Rules, r => r.Resources.Contains("meshnodes/status"));
 
-            (code, output) = await ProcessRunner.RunAsync(helm, [.. Kube, "uninstall", release, "-n", ns, "--timeout", "2m"], Bound);
+            (code, output) = await CommandRunner.RunAsync(helm, [.. Kube, "uninstall", release, "-n", ns, "--timeout", "2m"], Bound);
             Assert.True(code == 0, output);
             Assert.Null(await ReadOrNullAsync(() => server.Admin.CustomObjects.GetClusterCustomObjectAsync(Group.Name, Group.Version, V1Alpha1Mesh.Plural, mesh)));
             Assert.Null(await ReadOrNullAsync(() => server.Admin.CustomObjects.GetClusterCustomObjectAsync(Group.Name, Group.Version, V1Alpha1RandomizationPolicy.Plural, "default")));
@@ -279,7 +281,7 @@ public sealed class HelmChartTests(ApiServer server)
         }
         finally
         {
-            await ProcessRunner.RunAsync(helm, [.. Kube, "uninstall", release, "-n", ns, "--ignore-not-found", "--timeout", "2m"], Bound);
+            await CommandRunner.RunAsync(helm, [.. Kube, "uninstall", release, "-n", ns, "--ignore-not-found", "--timeout", "2m"], Bound);
             await DeleteNamespaceAsync(ns);
         }
     }
@@ -289,14 +291,14 @@ public sealed class HelmChartTests(ApiServer server)
     private async Task<List<JsonNode>> RenderAndDryRunAsync(string name)
     {
         var helm = await HelmAsync();
-        var (code, output) = await ProcessRunner.RunAsync(helm, ["template", "re6st", Chart, "-n", ApiServer.OperatorNamespace, "-f", ValuesFile(name)], Bound);
+        var (code, output) = await CommandRunner.RunAsync(helm, ["template", "re6st", Chart, "-n", ApiServer.OperatorNamespace, "-f", ValuesFile(name)], Bound);
         Assert.True(code == 0, output);
         var rendered = Path.Combine(Path.GetTempPath(), $"re6st-helm-{name}-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(rendered, output);
         try
         {
             var kubectl = Path.Combine(Path.GetDirectoryName(helm)!, "kubectl");
-            var (applied, json) = await ProcessRunner.RunAsync(kubectl, [.. Kube, "apply", "--dry-run=server", "-o", "json", "-f", rendered], Bound);
+            var (applied, json) = await CommandRunner.RunAsync(kubectl, [.. Kube, "apply", "--dry-run=server", "-o", "json", "-f", rendered], Bound);
             Assert.True(applied == 0, json);
             var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
             var root = JsonNode.Parse(ref reader)!;
@@ -422,7 +424,7 @@ public sealed class HelmChartTests(ApiServer server)
 
     private static async Task<string> FetchToolsAsync()
     {
-        var (code, output) = await ProcessRunner.RunAsync("bash", [Repository.PathOf("tests", "tools", "kube-tools.sh")], TimeSpan.FromMinutes(10));
+        var (code, output) = await CommandRunner.RunAsync("bash", [Repository.PathOf("tests", "tools", "kube-tools.sh")], TimeSpan.FromMinutes(10));
         Assert.True(code == 0, output);
         return output.Trim().Split('\n')[^1].Trim();
     }

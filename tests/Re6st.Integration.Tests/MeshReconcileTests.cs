@@ -1,4 +1,5 @@
 using k8s;
+using Re6st.Contracts;
 using Re6st.Core.Addressing;
 using Re6st.Integration.Tests.Fixtures;
 using Re6st.Operator.Reconcile;

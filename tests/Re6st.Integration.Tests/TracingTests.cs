@@ -3,11 +3,13 @@ using System.Net;
 using System.Text;
 using k8s.Models;
 using k8s;
+using Re6st.Contracts;
 using Re6st.Integration.Tests.Fixtures;
 using Re6st.Lab.Agents;
 using Re6st.Lab;
 using Re6st.Operator.Resources;
 using Re6st.Operator;
+using Re6st.Runtime;
 using Re6st.Testing;
 
 namespace Re6st.Integration.Tests;
@@ -142,7 +144,7 @@ public sealed class TracingTests(ApiServer server)
     [Fact]
     public async Task OperatorProgram_WithATracesValueThatIsNoUrl_SaysWhyAndExits()
     {
-        var (code, output) = await ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--traces", "collector:4317"], Bound);
+        var (code, output) = await CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st-operator.dll"), "--traces", "collector:4317"], Bound);
         Assert.Equal(2, code);
         Assert.Contains("re6st-operator: --traces: 'collector:4317' is not an http:// or https:// URL (or 'off')", output, StringComparison.Ordinal);
         Assert.Contains("[--traces URL|off", output, StringComparison.Ordinal);

@@ -1,10 +1,10 @@
 using System.Text.Json;
+using Re6st.Contracts;
 using Re6st.Core.Addressing;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 using Re6st.Operator.Reconcile;
-using Re6st.Operator.Resources;
 
 namespace Re6st.Operator.Tests;
 

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Re6st.Contracts;
 using Re6st.Core.Randomness;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;

@@ -1,6 +1,6 @@
 using Re6st.Core.Planning;
 using Re6st.Core.Randomness;
-using Re6st.Core.Routing;
+using Re6st.Simulation.Routing;
 
 namespace Re6st.Simulation.Tests;
 

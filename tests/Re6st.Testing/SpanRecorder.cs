@@ -2,7 +2,7 @@ using System.Collections;
 using System.Diagnostics;
 using OpenTelemetry.Trace;
 using OpenTelemetry;
-using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 
 namespace Re6st.Testing;
 

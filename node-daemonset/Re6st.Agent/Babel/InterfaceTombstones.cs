@@ -1,5 +1,6 @@
 using System.Net;
 using Re6st.Agent.Host;
+using Re6st.Runtime;
 
 namespace Re6st.Agent.Babel;
 

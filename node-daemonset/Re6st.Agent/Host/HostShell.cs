@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Re6st.Runtime;
 
 namespace Re6st.Agent.Host;
 
@@ -17,40 +18,11 @@ public sealed class HostShell(string? netns = null)
     /// <summary>Whether the long-running processes started with <c>outliveAgent</c> survive the agent: not in a pod, or in one they can leave.</summary>
     public bool ProcessesOutliveAgent { get; init; } = true;
 
-    public async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        using var process = Start(file, args, null, redirect: true);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
-        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Describe(file, args)} did not finish in time");
-        }
-        catch (OperationCanceledException)
-        {
-            // The agent stops: the command goes with it (a tombstone's wait outlived a clean stop).
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        // CAVEAT: the output pipes can stay open after the command has exited (a process that
-        // inherited them); the command's result must not wait on that, so reading gets a short grace.
-        var reads = Task.WhenAll(stdout, stderr);
-        if (await Task.WhenAny(reads, Task.Delay(TimeSpan.FromSeconds(2), cancellationToken)).ConfigureAwait(false) != reads)
-        {
-            await cts.CancelAsync().ConfigureAwait(false);
-            return new CommandResult(process.ExitCode, "", "");
-        }
-
-        return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
-    }
+    /// <summary>Runs a host tool to completion in this host's namespace (<see cref="CommandRunner"/>).</summary>
+    public Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        Netns is null
+            ? CommandRunner.RunAsync(file, args, timeout, cancellationToken: cancellationToken)
+            : CommandRunner.RunAsync("ip", ["netns", "exec", Netns, file, .. args], timeout, cancellationToken: cancellationToken);
 
     /// <summary>Applies an nft script in one transaction (<c>nft -f</c>): all of it, or nothing and an exception with nft's words.</summary>
     public async Task NftScriptAsync(string script, CancellationToken cancellationToken = default)
@@ -144,8 +116,6 @@ public sealed class HostShell(string? netns = null)
     private string Describe(string file, IEnumerable<string> args) =>
         (Netns is null ? "" : $"[netns {Netns}] ") + file + " " + string.Join(' ', args);
 }
-
-public sealed record CommandResult(int ExitCode, string Output, string Error);
 
 public sealed class HostCommandException : Exception
 {

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Serialization.Metadata;
-using Re6st.Operator.Resources;
-using Re6st.Operator.Runtime;
+using Re6st.Contracts;
+using Re6st.Runtime;
 
 namespace Re6st.Agent.Kube;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Re6st.Operator.Resources;
+using Re6st.Contracts;
 
 namespace Re6st.Agent.Kube;
 

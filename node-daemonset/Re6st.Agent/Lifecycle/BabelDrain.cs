@@ -1,4 +1,5 @@
 using Re6st.Agent.Host;
+using Re6st.Runtime;
 
 namespace Re6st.Agent.Lifecycle;
 

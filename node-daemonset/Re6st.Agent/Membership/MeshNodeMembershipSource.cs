@@ -1,16 +1,16 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
+using System.Text.Json;
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Kube;
+using Re6st.Contracts;
 using Re6st.Core.Addressing;
 using Re6st.Core.Policy;
-using Re6st.Operator.Resources;
-using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 
 namespace Re6st.Agent.Membership;
 

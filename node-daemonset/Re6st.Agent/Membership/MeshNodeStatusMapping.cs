@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Re6st.Contracts;
 using Re6st.Core.Policy;
-using Re6st.Operator.Resources;
 
 namespace Re6st.Agent.Membership;
 

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using k8s;
 using k8s.Models;
+using k8s;
 using Re6st.Core.Addressing;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
 using Re6st.Operator.Resources;
+using Re6st.Runtime;
 
 namespace Re6st.Lab.Cluster;
 
@@ -295,7 +296,7 @@ public sealed class LabCluster : IAsyncDisposable
 
     private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
-        var (code, output) = await ProcessRunner.RunAsync(_options.Kubectl, ["--kubeconfig", Kubeconfig, .. args], TimeSpan.FromSeconds(60));
+        var (code, output) = await CommandRunner.RunAsync(_options.Kubectl, ["--kubeconfig", Kubeconfig, .. args], TimeSpan.FromSeconds(60), cancellationToken: cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         return code == 0 ? output.Trim() : throw new InvalidOperationException($"kubectl {string.Join(' ', args)}: {output.Trim()}");
     }

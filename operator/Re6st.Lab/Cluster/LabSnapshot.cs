@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using k8s;
+using Re6st.Contracts;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Re6st.Lab.Netns;
+using Re6st.Runtime;
 
 namespace Re6st.Lab.Kube;
 
@@ -78,10 +79,10 @@ public sealed class KubeNode : IAsyncDisposable
             await node.WaitForFileAsync("containerd.ready", TimeSpan.FromSeconds(30), cancellationToken);
             foreach (var image in images)
             {
-                var (code, output) = await ProcessRunner.RunAsync(
+                var (code, output) = await CommandRunner.RunAsync(
                     "ctr",
                     ["--address", Path.Combine(directory, "run", "containerd", "containerd.sock"), "--namespace", "k8s.io", "images", "import", image.Archive],
-                    TimeSpan.FromMinutes(3));
+                    TimeSpan.FromMinutes(3), cancellationToken: cancellationToken);
                 if (code != 0)
                 {
                     throw new InvalidOperationException($"node {host.Name}: ctr images import {image.Reference} failed: {output.Trim()}");

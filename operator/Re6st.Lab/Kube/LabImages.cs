@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Re6st.Runtime;
 using YamlDotNet.RepresentationModel;
 
 namespace Re6st.Lab.Kube;
@@ -74,10 +75,10 @@ public static class LabImages
         ArgumentNullException.ThrowIfNull(progress);
         progress("publishing the operator self-contained for its image (dotnet publish -r linux-x64)");
         var published = Path.Combine(directory, "operator-publish");
-        var (code, output) = await ProcessRunner.RunAsync(
+        var (code, output) = await CommandRunner.RunAsync(
             "dotnet",
             ["publish", Path.Combine(repository, "operator", "Re6st.Operator", "Re6st.Operator.csproj"), "-c", "Release", "-r", "linux-x64", "--self-contained", "--nologo", "-v", "quiet", "-o", published],
-            TimeSpan.FromMinutes(10));
+            TimeSpan.FromMinutes(10), cancellationToken: cancellationToken);
         if (code != 0)
         {
             throw new InvalidOperationException("dotnet publish of the operator failed:\n" + output);
@@ -99,7 +100,7 @@ public static class LabImages
     private static async Task<LabImage> PauseAsync(string kubeBinaries, string directory, CancellationToken cancellationToken)
     {
         var program = Path.Combine(directory, "pause");
-        var (code, output) = await ProcessRunner.RunAsync("cc", ["-Os", "-static", "-o", program, Path.Combine(kubeBinaries, "pause.c")], TimeSpan.FromMinutes(2));
+        var (code, output) = await CommandRunner.RunAsync("cc", ["-Os", "-static", "-o", program, Path.Combine(kubeBinaries, "pause.c")], TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
         if (code != 0)
         {
             throw new InvalidOperationException("compiling Kubernetes' pause.c failed:\n" + output);
@@ -152,7 +153,7 @@ public static class LabImages
 
         progress($"making a Debian {suite} base with {string.Join(' ', packages)} (mmdebstrap, about a minute; cached in {cache})");
         var partial = path + ".partial";
-        var (code, output) = await ProcessRunner.RunAsync(
+        var (code, output) = await CommandRunner.RunAsync(
             "mmdebstrap",
             [
                 "--variant=minbase", "--mode=root", "--format=tar", "--quiet",
@@ -160,7 +161,7 @@ public static class LabImages
                 "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/locale/*",
                 suite, partial,
             ],
-            TimeSpan.FromMinutes(15));
+            TimeSpan.FromMinutes(15), cancellationToken: cancellationToken);
         if (code != 0)
         {
             File.Delete(partial);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using Re6st.Lab.Netns;
+using Re6st.Runtime;
 
 namespace Re6st.Lab.Kube;
 
@@ -121,8 +122,8 @@ public sealed class PodmanService : IAsyncDisposable
 
         // Through the service, not a local podman: a local one would mount its storage in this
         // process's mount namespace, where nothing removes the mounts with the service.
-        var (code, output) = await ProcessRunner.RunAsync(
-            "podman", ["--remote", "--url", Endpoint.ToString(), "load", "--input", image.Archive], TimeSpan.FromMinutes(3), _environment);
+        var (code, output) = await CommandRunner.RunAsync(
+            "podman", ["--remote", "--url", Endpoint.ToString(), "load", "--input", image.Archive], TimeSpan.FromMinutes(3), _environment, cancellationToken: cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         if (code != 0 || !output.Contains(image.Reference, StringComparison.Ordinal))
         {

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Net;
-using k8s;
 using k8s.Models;
+using k8s;
 using Re6st.Core.Addressing;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Netns;
+using Re6st.Runtime;
 using YamlDotNet.RepresentationModel;
 
 namespace Re6st.Lab.Kube;
@@ -621,7 +622,7 @@ public sealed class RealCluster : IAsyncDisposable
 
     private static async Task<string> ToolAsync(string tool, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
-        var (code, output) = await ProcessRunner.RunAsync(tool, args, TimeSpan.FromMinutes(5));
+        var (code, output) = await CommandRunner.RunAsync(tool, args, TimeSpan.FromMinutes(5), cancellationToken: cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         return code == 0 ? output.Trim() : throw new InvalidOperationException($"{Path.GetFileName(tool)} {string.Join(' ', args.Skip(2))}: {output.Trim()}");
     }

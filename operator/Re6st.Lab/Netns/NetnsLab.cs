@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Re6st.Agent.Babel;
 using Re6st.Core.Addressing;
+using Re6st.Runtime;
 
 namespace Re6st.Lab.Netns;
 

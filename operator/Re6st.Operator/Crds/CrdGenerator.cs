@@ -1,10 +1,11 @@
 using System.Collections;
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using System.Reflection;
 using System.Text.Json.Serialization;
-using k8s;
 using k8s.Models;
+using k8s;
+using Re6st.Contracts;
 using Re6st.Operator.Resources;
 
 namespace Re6st.Operator.Crds;
@@ -31,7 +32,7 @@ public static class CrdGenerator
     /// <summary>File name and YAML text of each CRD, as committed in crds/.</summary>
     public static IReadOnlyList<(string FileName, string Yaml)> Files() =>
         [.. All().Select(crd => ($"{crd.Metadata.Name}.yaml",
-            "# Generated from operator/Re6st.Kubernetes/Resources by `./re6st crds`; do not edit.\n" + KubernetesYaml.Serialize(crd)))];
+            "# Generated from operator/Re6st.Operator/Resources and operator/Re6st.Contracts by `./re6st crds`; do not edit.\n" + KubernetesYaml.Serialize(crd)))];
 
     public static V1CustomResourceDefinition Generate(Type type)
     {

@@ -1,4 +1,5 @@
-using Re6st.Operator.Resources;
+using Re6st.Contracts;
+
 
 namespace Re6st.Operator.Reconcile;
 

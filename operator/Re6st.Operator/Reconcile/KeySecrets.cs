@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using k8s;
+using Re6st.Contracts;
 using Re6st.Core.Policy;
 using Re6st.Operator.Resources;
 

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Re6st.Contracts;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;

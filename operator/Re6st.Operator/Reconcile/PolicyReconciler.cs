@@ -1,5 +1,6 @@
-using k8s;
 using k8s.Models;
+using k8s;
+using Re6st.Contracts;
 using Re6st.Core.Policy;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;

@@ -1,8 +1,9 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using System.Text.Json.Serialization;
-using k8s;
 using k8s.Models;
+using k8s;
+using Re6st.Contracts;
 using Re6st.Core.Policy;
 
 namespace Re6st.Operator.Resources;

@@ -1,7 +1,8 @@
-using k8s;
 using k8s.Models;
+using k8s;
 using Microsoft.Extensions.Logging;
-using Re6st.Operator.Resources;
+using Re6st.Contracts;
+using Re6st.Runtime;
 
 namespace Re6st.Operator.Runtime;
 

@@ -1,5 +1,5 @@
 using Re6st.Core.Planning;
-using Re6st.Core.Routing;
+using Re6st.Simulation.Routing;
 
 namespace Re6st.Simulation.Scenarios;
 

@@ -7,6 +7,7 @@ using k8s.Models;
 using k8s;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Membership;
+using Re6st.Contracts;
 using Re6st.Core.Policy;
 using Re6st.Integration.Tests.Fixtures;
 using Re6st.Operator.Reconcile;

@@ -2,6 +2,7 @@ using System.Net;
 using k8s.Autorest;
 using k8s.Models;
 using k8s;
+using Re6st.Contracts;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;

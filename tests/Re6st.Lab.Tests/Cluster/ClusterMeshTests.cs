@@ -1,6 +1,7 @@
 using k8s.Models;
 using k8s;
 using Re6st.Agent.Lifecycle;
+using Re6st.Contracts;
 using Re6st.Core.Addressing;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Cluster;

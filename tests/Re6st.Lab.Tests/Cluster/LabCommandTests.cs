@@ -6,6 +6,7 @@ using Re6st.Core.Addressing;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Netns;
 using Re6st.Lab;
+using Re6st.Runtime;
 using Re6st.Testing;
 using Xunit.Abstractions;
 
@@ -38,8 +39,8 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         try
         {
             var up = await CliAsync(["lab", "up", "--processes", "--dir", directory, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--order", "2", "--seed", "7"], TimeSpan.FromMinutes(15));
-            Assert.True(up.Code == 0, $"lab up failed:\n{up.Output}\n{Tail(Path.Combine(directory, "lab.log"), 60)}");
-            Assert.Contains("all 90 pairs of hosts ping over the mesh", up.Output, StringComparison.Ordinal);
+            Assert.True(up.ExitCode == 0, $"lab up failed:\n{up}\n{Tail(Path.Combine(directory, "lab.log"), 60)}");
+            Assert.Contains("all 90 pairs of hosts ping over the mesh", up.ToString(), StringComparison.Ordinal);
             state = LabState.Read(directory);
             Assert.NotNull(state);
             Assert.Equal(LabPhase.Ready, state.Phase);
@@ -64,8 +65,8 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             Assert.Equal(3, changed.Split('\n').Zip(sample.Split('\n')).Count(l => l.First != l.Second));
             await File.WriteAllTextAsync(policy, changed);
             var applied = Stopwatch.StartNew();
-            var kubectl = await ProcessRunner.RunAsync(Repository.PathOf(".tools", "kubectl"), ["--kubeconfig", state.Kubeconfig!, "apply", "-f", policy], TimeSpan.FromSeconds(60));
-            Assert.True(kubectl.Code == 0, kubectl.Output);
+            var kubectl = await CommandRunner.RunAsync(Repository.PathOf(".tools", "kubectl"), ["--kubeconfig", state.Kubeconfig!, "apply", "-f", policy], TimeSpan.FromSeconds(60));
+            Assert.True(kubectl.ExitCode == 0, kubectl.ToString());
             await EventuallyAsync("every agent follows the 10 s period", TimeSpan.FromSeconds(60), async () => await Query("count(re6st_policy_refresh_period_seconds == 10)") == Nodes);
             output.WriteLine($"policy change reached all {Nodes} agents in {applied.Elapsed.TotalSeconds:F1} s (measured through a 2 s scrape)");
 
@@ -129,8 +130,8 @@ public sealed class LabCommandTests(ITestOutputHelper output)
 
             // A MeshNode deleted by hand is made again by the operator, and its host stays reachable.
             var survivor = survivors[0].Name;
-            kubectl = await ProcessRunner.RunAsync(Repository.PathOf(".tools", "kubectl"), ["--kubeconfig", state.Kubeconfig!, "delete", "meshnode", $"{survivor}.{state.Mesh}"], TimeSpan.FromSeconds(60));
-            Assert.True(kubectl.Code == 0, kubectl.Output);
+            kubectl = await CommandRunner.RunAsync(Repository.PathOf(".tools", "kubectl"), ["--kubeconfig", state.Kubeconfig!, "delete", "meshnode", $"{survivor}.{state.Mesh}"], TimeSpan.FromSeconds(60));
+            Assert.True(kubectl.ExitCode == 0, kubectl.ToString());
             await EventuallyAsync($"MeshNode {survivor}.{state.Mesh} made again and published by its agent", TimeSpan.FromSeconds(60), async () =>
                 (await LabSnapshot.MeshNodesAsync(client, state.Mesh!, CancellationToken.None)).Any(n => n.Spec.Node == survivor && n.Status?.PublicKey is { Length: > 0 }));
             await EventuallyAsync("the others still reach each other", TimeSpan.FromSeconds(60), async () => (await LabCluster.UnreachablePairsAsync(survivors)).Count == 0);
@@ -139,13 +140,13 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         finally
         {
             var down = await CliAsync(["lab", "down", "--dir", directory], TimeSpan.FromMinutes(5));
-            output.WriteLine(down.Output);
+            output.WriteLine(down.ToString());
             if (state is not null)
             {
                 var namespaces = (await NetnsLab.NamespacesAsync()).Where(n => n.StartsWith(state.RunId!, StringComparison.Ordinal)).ToList();
                 var running = state.Processes.Append(state.Lab).Where(p => p.IsAlive).Select(p => p.What).ToList();
-                Assert.True(down.Code == 0 && namespaces.Count == 0 && running.Count == 0 && !File.Exists(LabState.PathIn(directory)),
-                    $"lab down left namespaces [{string.Join(", ", namespaces)}], processes [{string.Join(", ", running)}]:\n{down.Output}");
+                Assert.True(down.ExitCode == 0 && namespaces.Count == 0 && running.Count == 0 && !File.Exists(LabState.PathIn(directory)),
+                    $"lab down left namespaces [{string.Join(", ", namespaces)}], processes [{string.Join(", ", running)}]:\n{down}");
             }
 
             // A failed run keeps its logs (the lab's, the operator's, each agent's) for a look.
@@ -170,8 +171,8 @@ public sealed class LabCommandTests(ITestOutputHelper output)
 
         var missing = Path.Combine(Path.GetTempPath(), "re6st-lab-none-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
         var down = await CliAsync(["lab", "down", "--dir", missing], TimeSpan.FromMinutes(1));
-        Assert.True(down.Code == 0, down.Output);
-        Assert.Contains($"no lab in {missing}", down.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.True(down.ExitCode == 0, down.ToString());
+        Assert.Contains($"no lab in {missing}", down.ToString(), StringComparison.OrdinalIgnoreCase);
         Assert.False(Directory.Exists(missing), "lab down made the folder it was pointed at");
     }
 
@@ -210,8 +211,8 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         output.WriteLine($"ok: {what}");
     }
 
-    private static Task<(int Code, string Output)> CliAsync(IReadOnlyList<string> args, TimeSpan timeout) =>
-        ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st.dll"), .. args, "--repository", Repository.Root], timeout);
+    private static Task<CommandResult> CliAsync(IReadOnlyList<string> args, TimeSpan timeout) =>
+        CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st.dll"), .. args, "--repository", Repository.Root], timeout);
 
     private static string Tail(string file, int lines) => File.Exists(file) ? string.Join('\n', File.ReadLines(file).TakeLast(lines)) : "";
 }

@@ -3,7 +3,7 @@ using Re6st.Agent.Metrics;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
 using Re6st.Lab;
-using Re6st.Operator.Runtime;
+using Re6st.Runtime;
 
 namespace Re6st.Lab.Tests.Lifecycle;
 

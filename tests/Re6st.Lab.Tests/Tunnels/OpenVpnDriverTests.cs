@@ -4,6 +4,7 @@ using Re6st.Agent.Host;
 using Re6st.Agent.Tunnels;
 using Re6st.Core.Policy;
 using Re6st.Lab.Netns;
+using Re6st.Runtime;
 using Xunit.Abstractions;
 
 namespace Re6st.Lab.Tests.Tunnels;
@@ -247,7 +248,7 @@ public sealed class OpenVpnDriverTests(ITestOutputHelper output)
     }
 
     // -c, not -w: ping -w gives up at the first "unreachable".
-    private static Task<Re6st.Lab.Netns.CommandResult> PingAsync(NetnsLab lab, LabHost from, string device, string to, int count, string wait = "1") =>
+    private static Task<CommandResult> PingAsync(NetnsLab lab, LabHost from, string device, string to, int count, string wait = "1") =>
         Command.RunAsync(
             "ip",
             ["netns", "exec", from.Namespace, "ping", "-6", "-n", "-q", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", wait, $"{to}%{device}"],

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Re6st.Operator.Runtime;
+namespace Re6st.Runtime;
 
 /// <summary>
 /// List, then watch from the list's resourceVersion, keeping an in-memory copy of every object.

@@ -1,8 +1,8 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 /// <summary>A status condition (metav1.Condition's shape): Ready, Degraded or Progressing.</summary>
 public sealed class Condition

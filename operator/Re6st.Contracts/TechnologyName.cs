@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Re6st.Core.Policy;
 
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 [JsonConverter(typeof(JsonStringEnumConverter<TechnologyName>))]
 public enum TechnologyName

@@ -1,8 +1,8 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 public sealed class MeshNodeStatus
 {

@@ -1,12 +1,12 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Re6st.Core.Addressing;
 using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 public sealed class MeshNodeSpec
 {

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 /// <summary>A Kubernetes label selector, as in the resources (checked by the core's validators).</summary>
 public sealed class LabelSelectorResource

@@ -1,9 +1,9 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Re6st.Core.Policy;
 
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 public sealed class PolicySpecResource
 {

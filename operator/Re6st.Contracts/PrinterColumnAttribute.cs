@@ -1,4 +1,4 @@
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 /// <summary>A column of `kubectl get` for this resource.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]

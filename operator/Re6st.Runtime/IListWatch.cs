@@ -1,4 +1,4 @@
-namespace Re6st.Operator.Runtime;
+namespace Re6st.Runtime;
 
 /// <summary>
 /// How an <see cref="Informer{T}"/> reaches the API server: list, then watch from a resourceVersion.

@@ -1,7 +1,7 @@
 using Re6st.Core.Addressing;
 using Re6st.Core.Planning;
 
-namespace Re6st.Core.Routing;
+namespace Re6st.Simulation.Routing;
 
 /// <summary>
 /// The prefixes a node's Babel holds once converged, from the plan alone: for each sub-mesh it

@@ -1,7 +1,7 @@
 using Re6st.Core.Addressing;
 using Re6st.Core.Planning;
 
-namespace Re6st.Core.Routing;
+namespace Re6st.Simulation.Routing;
 
 /// <summary>
 /// A literal model of what Babel does with the plan's announcements and out-filters over a given

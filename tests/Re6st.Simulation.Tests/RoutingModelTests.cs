@@ -3,10 +3,9 @@ using Re6st.Core.Arrows;
 using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 using Re6st.Core.Randomness;
-using Re6st.Core.Routing;
-using Re6st.Simulation;
+using Re6st.Simulation.Routing;
 
-namespace Re6st.Core.Tests;
+namespace Re6st.Simulation.Tests;
 
 public sealed class RoutingModelTests
 {

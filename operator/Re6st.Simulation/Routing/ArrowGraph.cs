@@ -1,4 +1,4 @@
-namespace Re6st.Core.Routing;
+namespace Re6st.Simulation.Routing;
 
 /// <summary>An arrow between two nodes, made inside one leaf sub-mesh (both ends are members of it).</summary>
 public readonly record struct Arrow(int From, int To, int SubMesh);

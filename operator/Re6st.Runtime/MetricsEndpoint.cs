@@ -1,6 +1,6 @@
 using Prometheus;
 
-namespace Re6st.Operator.Runtime;
+namespace Re6st.Runtime;
 
 /// <summary>Serves a registry at http://host:port/metrics in the Prometheus text format (the operator and the agent).</summary>
 public sealed class MetricsEndpoint : IAsyncDisposable

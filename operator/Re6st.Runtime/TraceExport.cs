@@ -1,9 +1,9 @@
-using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using OpenTelemetry;
 
-namespace Re6st.Operator.Runtime;
+namespace Re6st.Runtime;
 
 /// <summary>
 /// The OpenTelemetry tracer of the operator and of the agent. Without a target nothing listens to

@@ -1,4 +1,4 @@
-namespace Re6st.Operator.Runtime;
+namespace Re6st.Runtime;
 
 /// <summary>
 /// Where the spans of a program go: nowhere (the default), or an OTLP collector. A --traces value

@@ -1,4 +1,4 @@
-namespace Re6st.Operator.Resources;
+namespace Re6st.Contracts;
 
 public static class Group
 {
