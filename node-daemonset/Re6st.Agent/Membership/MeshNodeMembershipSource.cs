@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Net;
-using System.Text.Json.Nodes;
-using System.Text.Json;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Kube;
 using Re6st.Contracts;
 using Re6st.Core.Addressing;
+using Re6st.Core.Arrows;
+using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 using Re6st.Runtime;
 
@@ -38,6 +40,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     private (string Reference, Watch<SecretObject> Watch)? _keys;
     private (string Json, string? Uid, string? Over)? _written;
     private long? _readGeneration;
+    private CheckedSpec? _checked;
     private long _writes;
     private bool _disposed;
 
@@ -93,17 +96,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         }
 
         var spec = self.Spec;
-        var policy = PolicyValidator.Validate(spec.Policy.ToCore(), "spec.policy");
-        if (!policy.IsValid)
-        {
-            throw new InvalidDataException($"MeshNode {_name}: {string.Join("; ", policy.Errors)}");
-        }
-
-        if (!GoDuration.TryParse(spec.Babel.HelloInterval, out var hello, out var error))
-        {
-            throw new InvalidDataException($"MeshNode {_name}: spec.babel.helloInterval {error}");
-        }
-
+        var own = Check(self);
         var mine = spec.Memberships.Select(m => m.SubMesh).ToHashSet(StringComparer.Ordinal);
         var peers = Newest(watches.SelectMany(w => w.Informer.Items).Where(p => p.Metadata.Name != _name))
             .OrderBy(p => p.Spec.Node, StringComparer.Ordinal)
@@ -124,8 +117,40 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         }
 
         var keys = keyWatch?.Informer.Items.FirstOrDefault() is { } secret ? KeysOf(secret) : null;
-        return Task.FromResult<AgentView?>(new AgentView(spec.ToPlan(), policy.Value!, hello, peers) { Self = spec.ToNodeInfo(), Keys = keys });
+        return Task.FromResult<AgentView?>(new AgentView(own.Plan, own.Policy, own.HelloInterval, peers) { Self = own.Self, Keys = keys });
     }
+
+    /// <summary>
+    /// This host's own part of the view (its plan, its policy, its hello interval), parsed and
+    /// checked once per generation of its MeshNode's spec rather than on every tick: the operator
+    /// checked the policy before writing it, and only a new generation can change it.
+    /// </summary>
+    private CheckedSpec Check(MeshNodeObject self)
+    {
+        var generation = self.Metadata.Generation;
+        if (_checked is { } known && generation is not null && known.Generation == generation && known.Uid == self.Metadata.Uid)
+        {
+            return known;
+        }
+
+        var spec = self.Spec;
+        var policy = PolicyValidator.Validate(spec.Policy.ToCore(), "spec.policy");
+        if (!policy.IsValid)
+        {
+            throw new InvalidDataException($"MeshNode {_name}: {string.Join("; ", policy.Errors)}");
+        }
+
+        if (!GoDuration.TryParse(spec.Babel.HelloInterval, out var hello, out var error))
+        {
+            throw new InvalidDataException($"MeshNode {_name}: spec.babel.helloInterval {error}");
+        }
+
+        var result = new CheckedSpec(self.Metadata.Uid, generation, spec.ToPlan(), policy.Value!, hello, spec.ToNodeInfo());
+        _checked = result;
+        return result;
+    }
+
+    private sealed record CheckedSpec(string? Uid, long? Generation, NodePlan Plan, RandomizationPolicy Policy, TimeSpan HelloInterval, NodeInfo Self);
 
     /// <summary>
     /// Writes <paramref name="status"/> into this host's MeshNode's status subresource (a merge

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Runtime.Versioning;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
+using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using k8s;
 using Re6st.Agent.Babel;
 using Re6st.Agent.Membership;
 using Re6st.Contracts;
@@ -179,6 +179,27 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
                 op.Log);
             await ViewAsync(sourceB, v => v.Peers.Single(p => p.Node.Name == a).Status is { HandOverUntil: null, StandingIn.Count: 0 }, $"{b} sees {a} back", op.Log);
             Assert.Equal("SetElsewhere", Assert.Single((await MeshNodeAsync(a, test)).Status!.Conditions!).Reason);
+        });
+    }
+
+    [Fact]
+    public async Task ThePlanAndPolicy_AreCheckedOncePerGeneration_AndAgainWhenTheSpecChanges()
+    {
+        await WithMeshAsync("src-gen", 2, async (test, nodes, op) =>
+        {
+            var a = nodes[0];
+            await using var source = MeshNodeMembershipSource.Start(server.AgentApi, a, test, watchSeconds: 1);
+            var first = await ViewAsync(source, v => v.Peers.Count == 1, $"{a}: its view", op.Log);
+            var again = await source.ReadAsync(CancellationToken.None);
+            Assert.Same(first.Policy, again!.Policy);
+            Assert.Same(first.Plan, again.Plan);
+
+            // A new generation of the spec (here by hand; the operator then writes its own back) is checked again.
+            var generation = (await MeshNodeAsync(a, test)).Metadata.Generation;
+            await server.Admin.CustomObjects.PatchClusterCustomObjectAsync(
+                new V1Patch(new { spec = new { babel = new { helloInterval = "3s" } } }, V1Patch.PatchType.MergePatch), Group.Name, Group.Version, V1Alpha1MeshNode.Plural, V1Alpha1MeshNode.NameFor(a, test));
+            Assert.True((await MeshNodeAsync(a, test)).Metadata.Generation > generation, "the patch made no new generation");
+            await ViewAsync(source, v => !ReferenceEquals(v.Policy, first.Policy), $"{a}: its policy checked again", op.Log);
         });
     }
 
