@@ -266,6 +266,20 @@ public sealed class ArrowSelectionStatisticsTests
     }
 
     [Fact]
+    public void Select_FewMembersSeenOfABigMesh_IsNoSmallMesh_WhileASmallMeshIs()
+    {
+        // At start-up a host sees the members that have published so far: 3 of a planned 10.
+        var policy = Policy with { ArrowsPerNode = 2, SmallMeshSize = 3 };
+        var early = ArrowSelection.Select(Mesh(3), 0, [], 0, policy, new Xoshiro256StarStar(5), meshSize: 10);
+        Assert.Equal(2, early.Count);
+        Assert.All(early, c => Assert.Equal(SelectionReason.Random, c.Reason));
+
+        var small = ArrowSelection.Select(Mesh(3), 0, [], 0, policy, new Xoshiro256StarStar(5), meshSize: 3);
+        Assert.Equal([1, 2], small.Select(c => c.Peer).Order());
+        Assert.All(small, c => Assert.Equal(SelectionReason.SmallMesh, c.Reason));
+    }
+
+    [Fact]
     public void Select_SmallMeshSizeZero_DrawsAtRandomEvenInATinyMesh()
     {
         var policy = Policy with { ArrowsPerNode = 2, SmallMeshSize = 0 };

@@ -223,7 +223,8 @@ public sealed partial class HostAgent
         for (var m = 0; m < _memberships.Length; m++)
         {
             var subMesh = _memberships[m];
-            var peers = view.MembersOf(subMesh).Where(p => p.Status is not null).ToList();
+            var planned = view.MembersOf(subMesh).ToList();
+            var peers = planned.Where(p => p.Status is not null).ToList();
             var nodes = new List<NodeInfo> { Self(view) };
             nodes.AddRange(peers.Select(Usable));
             var set = new MemberSet(nodes);
@@ -232,7 +233,7 @@ public sealed partial class HostAgent
             var outgoing = here.Count(a => a.Initiated && a.State == ArrowState.Active);
             // A peer that hands over cannot accept an arrow before its next run: left out of the draw like a backed-off one.
             var backedOff = peers.Select((p, i) => _backoff.IsBackedOff(p.Node.Name, now) || HandOver.IsHandingOver(p.Status, now) ? i + 1 : 0).Where(i => i > 0).ToArray();
-            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random, backedOff))
+            foreach (var choice in ArrowSelection.Select(set, 0, connected, outgoing, view.Policy, _random, backedOff, meshSize: planned.Count + 1))
             {
                 var peer = peers[choice.Peer - 1];
                 var status = peer.Status!;

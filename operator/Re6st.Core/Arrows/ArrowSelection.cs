@@ -14,6 +14,10 @@ public static class ArrowSelection
     /// <param name="connected">Members already joined to this node by an arrow, in either direction.</param>
     /// <param name="outgoing">Arrows this node initiated that are not draining.</param>
     /// <param name="backedOff">Members this node cannot reach for now (<see cref="PeerBackoff"/>).</param>
+    /// <param name="meshSize">
+    /// How many members the mesh has by its plan, those this node cannot draw yet included (they
+    /// have not published how to reach them); null: <paramref name="members"/>' count.
+    /// </param>
     public static List<ArrowChoice> Select(
         MemberSet members,
         int self,
@@ -21,7 +25,8 @@ public static class ArrowSelection
         int outgoing,
         RandomizationPolicy policy,
         IRandomSource random,
-        ReadOnlySpan<int> backedOff = default)
+        ReadOnlySpan<int> backedOff = default,
+        int? meshSize = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(policy);
@@ -37,8 +42,10 @@ public static class ArrowSelection
         var draw = new Draw(members, self, connected, connected.IsEmpty ? default : backedOff, policy, random);
 
         // Exception (small mesh): with this few members a random draw can leave a node with a
-        // single path, so every pair is connected. Bounded by policy.SmallMeshSize members.
-        if (members.Count <= policy.SmallMeshSize)
+        // single path, so every pair is connected. Bounded by policy.SmallMeshSize members of the
+        // mesh as planned, not of the part of it this node sees: at start-up a host that had seen
+        // 3 of 10 members publish connected to all of them (9 such arrows in a 10-host lab).
+        if (Math.Max(members.Count, meshSize ?? 0) <= policy.SmallMeshSize)
         {
             draw.TakeAllEligible(SelectionReason.SmallMesh);
             return draw.Chosen;
