@@ -63,7 +63,23 @@ public sealed class PolicyValidatorTests
         { "preferred by topology zone", new() { Preferred = new() { Selector = Labels("topology.kubernetes.io/zone", "eu-1a") } }, "spec.preferred.selector", Principle.RandomnessCreatesResiliency },
         { "preferred by cloud provider", new() { Preferred = new() { Selector = Labels("cloud-Provider", "acme") } }, "spec.preferred.selector", Principle.RandomnessCreatesResiliency },
         { "preferred by a region expression", new() { Preferred = new() { Selector = Expression("example.com/Region", "NotIn", "us") } }, "spec.preferred.selector", Principle.RandomnessCreatesResiliency },
+        { "destroy share near zero", new() { DestroyShare = 0.01 }, "spec.destroyShare", Principle.LifeRequiresDestruction },
+        { "arrows living a day on average", new() { RefreshPeriod = "8h", DestroyShare = 0.3 }, "spec.refreshPeriod", Principle.LifeRequiresDestruction },
+        { "max drain of a day", new() { MaxDrain = "24h" }, "spec.maxDrain", Principle.LifeRequiresDestruction },
+        { "preferred share crowding out the draw", new() { Preferred = new() { Selector = Labels("dc", "core"), Share = 0.8 } }, "spec.preferred.share", Principle.RandomnessCreatesResiliency },
     };
+
+    [Theory]
+    [InlineData("7h", 0.3, "23h", 0.5)]
+    [InlineData("1m", 0.05, "60m", 0.3)]
+    public void Validate_JustWithinTheNewBounds_DoesNotWarn(string refresh, double destroyShare, string maxDrain, double preferredShare) =>
+        Assert.Empty(PolicyValidator.Validate(new RandomizationPolicySpec
+        {
+            RefreshPeriod = refresh,
+            DestroyShare = destroyShare,
+            MaxDrain = maxDrain,
+            Preferred = new() { Selector = Labels("dc", "core"), Share = preferredShare },
+        }).Warnings);
 
     [Fact]
     public void Validate_EmptySpec_GivesTheDefaultsWithoutWarnings()

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Diagnostics;
-using OpenTelemetry.Trace;
 using OpenTelemetry;
+using OpenTelemetry.Trace;
 using Re6st.Runtime;
 
 namespace Re6st.Testing;

@@ -11,6 +11,15 @@ public static class PolicyValidator
     /// <summary>Label keys that group nodes by place or provider: selecting on them undoes randomness.</summary>
     private static readonly string[] GroupingKeyWords = ["region", "zone", "provider"];
 
+    /// <summary>Below this destroy share paths barely change (one arrow in twenty or fewer per period).</summary>
+    public const double NearZeroDestroyShare = 0.05;
+
+    /// <summary>An arrow's mean life (refreshPeriod / destroyShare), or a maxDrain, past which destruction stops in practice.</summary>
+    public static readonly TimeSpan LongestMeanLife = TimeSpan.FromDays(1);
+
+    /// <summary>Above this share of preferred draws, the uniform draw over the whole mesh is crowded out.</summary>
+    public const double MostPreferredShare = 0.5;
+
     public static Validated<RandomizationPolicy> Validate(RandomizationPolicySpec spec, string path = "spec")
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -35,6 +44,14 @@ public static class PolicyValidator
         {
             issues.Warn($"{path}.destroyShare", Principle.LifeRequiresDestruction, "0 means no arrow is ever replaced, so paths become deterministic and long-lived");
         }
+        else if (destroyShare < NearZeroDestroyShare)
+        {
+            issues.Warn($"{path}.destroyShare", Principle.LifeRequiresDestruction, $"{destroyShare:0.###} replaces so few arrows that paths barely change; use {NearZeroDestroyShare} or more");
+        }
+        else if (destroyShare > 0 && refresh >= TimeSpan.FromSeconds(1) && refresh / destroyShare >= LongestMeanLife)
+        {
+            issues.Warn($"{path}.refreshPeriod", Principle.LifeRequiresDestruction, $"with destroyShare {destroyShare:0.###} an arrow lives {Describe(refresh / destroyShare)} on average, so destruction stops in practice; keep refreshPeriod / destroyShare under {Describe(LongestMeanLife)}");
+        }
 
         TimeSpan? maxDrain = d.MaxDrain;
         if (spec.MaxDrain is not null)
@@ -55,6 +72,10 @@ public static class PolicyValidator
             else
             {
                 maxDrain = md;
+                if (md >= LongestMeanLife)
+                {
+                    issues.Warn($"{path}.maxDrain", Principle.LifeRequiresDestruction, $"{spec.MaxDrain} lets an arrow in use outlive its destruction that long, so the arrows that carry routes are in practice never destroyed; use a bound such as 60m");
+                }
             }
         }
 
@@ -95,6 +116,10 @@ public static class PolicyValidator
                 if (share >= 1)
                 {
                     issues.Warn($"{path}.preferred.share", Principle.RandomnessCreatesResiliency, "1 or more sends every arrow to the preferred subset, so the rest of the mesh is never chosen");
+                }
+                else if (share > MostPreferredShare)
+                {
+                    issues.Warn($"{path}.preferred.share", Principle.RandomnessCreatesResiliency, $"{share:0.###} sends most arrows to the preferred subset, crowding out the uniform draw over the whole mesh; keep it at {MostPreferredShare} or less");
                 }
 
                 WarnOnGrouping(selector, $"{path}.preferred.selector", issues);
@@ -170,4 +195,8 @@ public static class PolicyValidator
             }
         }
     }
+
+    private static string Describe(TimeSpan span) => span.TotalDays >= 1
+        ? $"{span.TotalDays:0.#} day(s)"
+        : span.TotalHours >= 1 ? $"{span.TotalHours:0.#} h" : $"{span.TotalMinutes:0.#} min";
 }

@@ -20,6 +20,23 @@ public static class MeshPlanning
     public const int MaxListedSubMeshes = 256;
     public static readonly TimeSpan DefaultReelectionPeriod = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// What the operator finds wrong with a Mesh before planning it, as <see cref="Compute"/> reports
+    /// it: errors ("field: reason", planning stops) and principle warnings. <c>re6st lint</c> runs
+    /// this on files before they are applied.
+    /// </summary>
+    /// <param name="policy">The RandomizationPolicy the mesh follows (null: built-in defaults, or an error when spec.policyRef names one).</param>
+    /// <param name="others">The other meshes, whose ranges this one must not overlap.</param>
+    public static (IReadOnlyList<string> Errors, IReadOnlyList<OutcomeEvent> Warnings) Check(V1Alpha1Mesh mesh, V1Alpha1RandomizationPolicy? policy, IReadOnlyList<V1Alpha1Mesh> others)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(others);
+        var errors = new List<string>();
+        var events = new List<OutcomeEvent>();
+        _ = CheckSpec(mesh, policy, others, errors, events);
+        return (errors, events);
+    }
+
     public static MeshOutcome Compute(MeshSnapshot snapshot, IRandomSource random)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -28,48 +45,14 @@ public static class MeshPlanning
         var spec = mesh.Spec;
         var errors = new List<string>();
         var events = new List<OutcomeEvent>();
-
-        var layout = MeshValidator.Validate(spec.ToCore());
-        errors.AddRange(layout.Errors.Select(e => e.ToString()));
-        events.AddRange(layout.Warnings.Select(w => new OutcomeEvent(true, "PrincipleWarning", w.ToString())));
-
-        if (layout.Value is { } ranges)
-        {
-            errors.AddRange(Overlaps(mesh, ranges, snapshot.OtherMeshes));
-        }
-
-        var reelection = Duration(spec.BridgeReelectionPeriod, "spec.bridgeReelectionPeriod", DefaultReelectionPeriod, errors);
-        var hello = Duration(spec.Babel?.HelloInterval, "spec.babel.helloInterval", TimeSpan.FromSeconds(4), errors);
-        _ = Duration(spec.Babel?.KeyRotationPeriod, "spec.babel.keyRotationPeriod", TimeSpan.FromHours(720), errors);
-
-        LabelSelector? selector = null;
-        if (spec.NodeSelector is { } ns)
-        {
-            var checkedSelector = LabelSelector.Validate(ns.ToCore(), "spec.nodeSelector");
-            errors.AddRange(checkedSelector.Errors.Select(e => e.ToString()));
-            selector = checkedSelector.Value;
-        }
-
-        var technologies = spec.Technologies is { Count: > 0 } list
-            ? list.ToCore()
-            : TunnelTechnology.All;
-
-        var policyName = spec.PolicyRef ?? V1Alpha1RandomizationPolicy.DefaultName;
-        var policySpec = snapshot.Policy?.Spec ?? new PolicySpecResource();
-        if (snapshot.Policy is null && spec.PolicyRef is not null)
-        {
-            errors.Add($"spec.policyRef: RandomizationPolicy '{spec.PolicyRef}' does not exist");
-        }
-
-        var policy = PolicyValidator.Validate(policySpec.ToCore());
-        errors.AddRange(policy.Errors.Select(e => $"RandomizationPolicy {policyName}: {e}"));
-
-        if (errors.Count > 0)
+        var valid = CheckSpec(mesh, snapshot.Policy, snapshot.OtherMeshes, errors, events);
+        if (valid is null)
         {
             var message = string.Join("; ", errors);
             return new MeshOutcome(false, [], [], Failed(mesh, errors[0].StartsWith("RandomizationPolicy", StringComparison.Ordinal) ? "InvalidPolicy" : "InvalidSpec", message, snapshot.Now), [new OutcomeEvent(true, "InvalidSpec", message)]);
         }
 
+        var (layout, reelection, hello, selector, technologies, policySpec, policy) = valid;
         var problems = new List<string>();
         var selected = snapshot.Nodes
             .Where(n => selector is null || selector.Matches(n.Metadata.Labels is { } l ? new Dictionary<string, string>(l) : NodeInfo.NoLabels))
@@ -79,15 +62,15 @@ public static class MeshPlanning
         events.AddRange(problems.Select(p => new OutcomeEvent(true, "NodeLabel", p)));
 
         var lastElection = mesh.Status?.LastBridgeElection;
-        var reelect = layout.Value!.Order > 1 && lastElection is { } last && snapshot.Now - last >= reelection;
-        var plan = MeshPlanner.Plan(layout.Value, nodes, PlanStateReader.Read(snapshot.MeshNodes), reelect, random);
+        var reelect = layout.Order > 1 && lastElection is { } last && snapshot.Now - last >= reelection;
+        var plan = MeshPlanner.Plan(layout, nodes, PlanStateReader.Read(snapshot.MeshNodes), reelect, random);
         events.AddRange(plan.Notes.Select(n => new OutcomeEvent(false, "Replanned", n)));
         if (reelect)
         {
-            events.Add(new OutcomeEvent(false, "BridgesReelected", $"a random {layout.Value.BridgeRenewShare:P0} of the bridges stepped down; {plan.Bridges.Count(b => b.Reason != BridgeReason.Kept)} bridge roles newly drawn"));
+            events.Add(new OutcomeEvent(false, "BridgesReelected", $"a random {layout.BridgeRenewShare:P0} of the bridges stepped down; {plan.Bridges.Count(b => b.Reason != BridgeReason.Kept)} bridge roles newly drawn"));
         }
 
-        var snapshotPolicy = PolicySpecResource.FromCore(policy.Value!, policySpec);
+        var snapshotPolicy = PolicySpecResource.FromCore(policy, policySpec);
         var desired = new List<V1Alpha1MeshNode>(plan.NodeCount);
         var podCidrs = new List<NodePodCidrs>();
         var conflicts = new List<string>();
@@ -116,7 +99,7 @@ public static class MeshPlanning
             events.Add(new OutcomeEvent(false, "NodesLeft", $"{delete.Count} node(s) left the mesh: {string.Join(", ", delete.Take(10))}{(delete.Count > 10 ? ", ..." : "")}"));
         }
 
-        var status = Status(mesh, plan, snapshot, reelect || (layout.Value.Order > 1 && lastElection is null), conflicts);
+        var status = Status(mesh, plan, snapshot, reelect || (layout.Order > 1 && lastElection is null), conflicts);
         var old = mesh.Status;
         if (old?.Nodes != status.Nodes || old?.Bridges != status.Bridges)
         {
@@ -130,6 +113,49 @@ public static class MeshPlanning
 
         return new MeshOutcome(true, desired, delete, status, events) { PodCidrs = podCidrs };
     }
+
+    /// <summary>The spec and its policy checked and parsed; null when something is wrong (then <paramref name="errors"/> says what).</summary>
+    private static CheckedMesh? CheckSpec(V1Alpha1Mesh mesh, V1Alpha1RandomizationPolicy? policyResource, IReadOnlyList<V1Alpha1Mesh> others, List<string> errors, List<OutcomeEvent> events)
+    {
+        var spec = mesh.Spec;
+        var layout = MeshValidator.Validate(spec.ToCore());
+        errors.AddRange(layout.Errors.Select(e => e.ToString()));
+        events.AddRange(layout.Warnings.Select(w => new OutcomeEvent(true, "PrincipleWarning", w.ToString())));
+
+        if (layout.Value is { } ranges)
+        {
+            errors.AddRange(Overlaps(mesh, ranges, others));
+        }
+
+        var reelection = Duration(spec.BridgeReelectionPeriod, "spec.bridgeReelectionPeriod", DefaultReelectionPeriod, errors);
+        var hello = Duration(spec.Babel?.HelloInterval, "spec.babel.helloInterval", TimeSpan.FromSeconds(4), errors);
+        _ = Duration(spec.Babel?.KeyRotationPeriod, "spec.babel.keyRotationPeriod", TimeSpan.FromHours(720), errors);
+
+        LabelSelector? selector = null;
+        if (spec.NodeSelector is { } ns)
+        {
+            var checkedSelector = LabelSelector.Validate(ns.ToCore(), "spec.nodeSelector");
+            errors.AddRange(checkedSelector.Errors.Select(e => e.ToString()));
+            selector = checkedSelector.Value;
+        }
+
+        var technologies = spec.Technologies is { Count: > 0 } list
+            ? list.ToCore()
+            : TunnelTechnology.All;
+
+        var policyName = spec.PolicyRef ?? V1Alpha1RandomizationPolicy.DefaultName;
+        var policySpec = policyResource?.Spec ?? new PolicySpecResource();
+        if (policyResource is null && spec.PolicyRef is not null)
+        {
+            errors.Add($"spec.policyRef: RandomizationPolicy '{spec.PolicyRef}' does not exist");
+        }
+
+        var policy = PolicyValidator.Validate(policySpec.ToCore());
+        errors.AddRange(policy.Errors.Select(e => $"RandomizationPolicy {policyName}: {e}"));
+        return errors.Count > 0 ? null : new CheckedMesh(layout.Value!, reelection, hello, selector, technologies, policySpec, policy.Value!);
+    }
+
+    private sealed record CheckedMesh(MeshLayout Layout, TimeSpan Reelection, TimeSpan Hello, LabelSelector? Selector, TunnelTechnology Technologies, PolicySpecResource PolicySpec, RandomizationPolicy Policy);
 
     /// <summary>
     /// A node's pod ranges go to Node.spec.podCIDRs, where Kubernetes and its tools read them, only
