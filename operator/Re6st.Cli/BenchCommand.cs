@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Re6st.Contracts;
 using Re6st.Lab;
 using Re6st.Operator.Reconcile;
@@ -30,6 +30,12 @@ public static class BenchCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "lab")
         {
             return await LabBench.RunAsync(args[1..]);

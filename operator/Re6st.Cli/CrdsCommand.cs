@@ -4,9 +4,22 @@ namespace Re6st.Cli;
 
 public static class CrdsCommand
 {
+    public const string Usage = """
+        usage: re6st crds [--out DIR]
+
+          Writes the CRD YAML generated from the resource types, one file per resource, into DIR
+          (default: crds/ of the checkout). A test fails when the committed files are stale.
+        """;
+
     public static int Run(string[] args)
     {
-        var a = new Arguments(args, new HashSet<string> { "--out" }, new HashSet<string>());
+        var a = new Arguments(args, new HashSet<string> { "--out" }, new HashSet<string> { "--help" });
+        if (a.Has("--help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
         var dir = a.Text("--out") ?? Path.Combine(RepositoryRoot(), "crds");
         Directory.CreateDirectory(dir);
         foreach (var (name, yaml) in CrdGenerator.Files())

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Re6st.Lab;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Kube;
 using Re6st.Lab.Netns;
-using Re6st.Lab;
 
 namespace Re6st.Cli;
 
@@ -53,6 +53,12 @@ public static class LabCommand
         if (args.Length == 0)
         {
             throw new UsageException("name a lab command: up, status or down");
+        }
+
+        if (args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return 0;
         }
 
         var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--seed", "--dir", "--repository" }, new HashSet<string> { "--watch", "--json", "--processes", "--help" });

@@ -1,7 +1,7 @@
-using k8s.LeaderElection.ResourceLock;
-using k8s.LeaderElection;
-using k8s.Models;
 using k8s;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;

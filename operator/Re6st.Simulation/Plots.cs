@@ -1,7 +1,7 @@
+using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
-using OxyPlot;
 using Re6st.Core.Planning;
 using Re6st.Core.Randomness;
 using Re6st.Simulation.Routing;

@@ -1,9 +1,9 @@
-using System.Text.Json.Nodes;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using k8s;
 using Re6st.Contracts;
 using Re6st.Integration.Tests.Fixtures;
 using Re6st.Lab;

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Re6st.Contracts;
 using Re6st.Integration.Tests.Fixtures;
-using Re6st.Lab.Agents;
 using Re6st.Lab;
-using Re6st.Operator.Resources;
+using Re6st.Lab.Agents;
 using Re6st.Operator;
+using Re6st.Operator.Resources;
 using Re6st.Runtime;
 using Re6st.Testing;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Re6st.Core.Addressing;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;

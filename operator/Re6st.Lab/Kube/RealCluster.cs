@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Re6st.Core.Addressing;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Netns;

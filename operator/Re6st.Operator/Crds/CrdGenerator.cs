@@ -1,10 +1,10 @@
 using System.Collections;
-using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json.Serialization;
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Re6st.Contracts;
 using Re6st.Operator.Resources;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
+using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using k8s;
 using Microsoft.Extensions.Logging;
 using Re6st.Contracts;
 using Re6st.Core.Randomness;

@@ -1,8 +1,8 @@
-using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Re6st.Contracts;
 using Re6st.Core.Policy;
 

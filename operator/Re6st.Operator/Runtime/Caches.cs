@@ -1,5 +1,5 @@
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Re6st.Contracts;
 using Re6st.Operator.Resources;

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
+using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using k8s;
 using Re6st.Runtime;
 
 namespace Re6st.Operator.Runtime;

@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
-using Re6st.Testing.Monitoring;
+using System.Text.Json.Nodes;
 using Re6st.Testing;
+using Re6st.Testing.Monitoring;
 using Xunit.Abstractions;
 
 namespace Re6st.Integration.Tests.Monitoring;

@@ -1,12 +1,12 @@
-using k8s.Models;
 using k8s;
+using k8s.Models;
 using Re6st.Agent.Lifecycle;
 using Re6st.Contracts;
 using Re6st.Core.Addressing;
+using Re6st.Lab;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Netns;
-using Re6st.Lab;
 using Re6st.Operator.Resources;
 using Re6st.Testing;
 using Xunit.Abstractions;

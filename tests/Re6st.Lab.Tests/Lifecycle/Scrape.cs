@@ -1,8 +1,8 @@
 using Re6st.Agent.Lifecycle;
 using Re6st.Agent.Metrics;
+using Re6st.Lab;
 using Re6st.Lab.Agents;
 using Re6st.Lab.Netns;
-using Re6st.Lab;
 using Re6st.Runtime;
 
 namespace Re6st.Lab.Tests.Lifecycle;
