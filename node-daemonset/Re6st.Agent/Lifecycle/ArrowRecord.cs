@@ -36,14 +36,14 @@ public sealed class ArrowRecord(string id, Slot slot, string peer, string subMes
     /// <summary>While draining: when the current drop or breath began.</summary>
     public DateTimeOffset? PulseSince { get; set; }
 
-    /// <summary>Set when the drain is a precaution for an arrow destroyed unused: the reason its removal counts under.</summary>
-    public string? DestroyReason { get; set; }
+    /// <summary>Set when the drain is not the in-use exception's own (a precaution for an arrow destroyed unused, a technology the rules deny): the reason its removal counts under.</summary>
+    public RemovalReason? DestroyReason { get; set; }
 
     /// <summary>
-    /// Set when the arrow is to go at once, with the reason it goes under: "dead" (it stopped
-    /// answering its probes) or "closed-by-peer" (its far end said goodbye inside the tunnel).
+    /// Set when the arrow is to go at once, with the reason it goes under: dead (it stopped
+    /// answering its probes) or closed by its peer (its far end said goodbye inside the tunnel).
     /// </summary>
-    public string? Condemned { get; set; }
+    public RemovalReason? Condemned { get; set; }
 
     public static string NewId() => RandomNumberGenerator.GetHexString(12, lowercase: true);
 }

@@ -61,7 +61,7 @@ public sealed partial class HostAgent
             using var span = _trace.Replan(memberships);
             foreach (var arrow in Arrows)
             {
-                await RemoveAsync(arrow, "replanned", cancellationToken).ConfigureAwait(false);
+                await RemoveAsync(arrow, RemovalReason.Replanned, cancellationToken).ConfigureAwait(false);
             }
 
             _memberships = memberships;

@@ -47,7 +47,7 @@ public sealed partial class HostAgent
         var leaving = Arrows.Where(a => !_tunnels!.OutlivesAgent(a.Technology)).ToList();
         foreach (var arrow in leaving)
         {
-            await RemoveAsync(arrow, "agent-restart", cancellationToken).ConfigureAwait(false);
+            await RemoveAsync(arrow, RemovalReason.AgentRestart, cancellationToken).ConfigureAwait(false);
         }
 
         if (leaving.Count > 0)

@@ -79,7 +79,7 @@ public sealed partial class HostAgent
         // publishes a new arrow in its place, maybe on the same interface name), this end goes.
         foreach (var record in Arrows.Where(a => !a.Initiated && !published.ContainsKey(a.Id)))
         {
-            await RemoveAsync(record, "closed-by-peer", cancellationToken).ConfigureAwait(false);
+            await RemoveAsync(record, RemovalReason.ClosedByPeer, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (id, (peer, status, arrow, m)) in published)
@@ -129,7 +129,7 @@ public sealed partial class HostAgent
             if (view.Peers.FirstOrDefault(p => p.Node.Name == arrow.Peer) is { } peer && (Technologies(view, peer) & arrow.Technology) == 0)
             {
                 _log($"{Node}: {arrow.Interface} to {arrow.Peer}: the policy's technology rules no longer allow {arrow.Technology.ToName()} between the two; draining it while another arrow replaces it");
-                arrow.DestroyReason = "technology";
+                arrow.DestroyReason = RemovalReason.Technology;
                 await StartDrainAsync(arrow, now, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -142,7 +142,7 @@ public sealed partial class HostAgent
         var mine = Arrows.Where(a => a.Initiated && (periodEnded || a.State == ArrowState.Draining) && !HandsOver(view, a.Peer, now) && !StandInBetween(view, a.Peer)).ToList();
         foreach (var gone in mine.Where(a => !members.Contains(a.Peer)).ToList())
         {
-            await RemoveAsync(gone, "peer-left", cancellationToken).ConfigureAwait(false);
+            await RemoveAsync(gone, RemovalReason.PeerLeft, cancellationToken).ConfigureAwait(false);
             mine.Remove(gone);
         }
 
@@ -203,11 +203,11 @@ public sealed partial class HostAgent
                 // arrow is drained for a moment first (no route moves onto a draining arrow), and
                 // still counts as a random destruction, not as a drain.
                 case ArrowAction.Destroy when decision.Reason is not (DecisionReason.Drained or DecisionReason.ForcedAfterMaxDrain):
-                    arrow.DestroyReason = "random";
+                    arrow.DestroyReason = RemovalReason.Random;
                     await StartDrainAsync(arrow, now, cancellationToken, precaution: true).ConfigureAwait(false);
                     break;
                 case ArrowAction.Destroy:
-                    await RemoveAsync(arrow, decision.Reason == DecisionReason.Drained ? arrow.DestroyReason ?? "drained" : "forced-after-max-drain", cancellationToken).ConfigureAwait(false);
+                    await RemoveAsync(arrow, RemovalReasons.AfterDrain(decision.Reason, arrow.DestroyReason), cancellationToken).ConfigureAwait(false);
                     break;
                 case ArrowAction.Keep when decision.Reason == DecisionReason.MostUsedSpared:
                     Count("most-used-spared");
@@ -321,20 +321,20 @@ public sealed partial class HostAgent
     /// so it is removed at once, by a tick run now rather than at the next one (babeld drops the
     /// routes over it the moment its interface goes, long before its hellos would time out).
     /// </summary>
-    private void OnDead(string interfaceName) => Condemn(interfaceName, "dead");
+    private void OnDead(string interfaceName) => Condemn(interfaceName, RemovalReason.Dead);
 
     /// <summary>
     /// The far end said goodbye: the arrow goes the same way, at once, and counts as closed by its
     /// peer, while the far end waits a moment before it deletes its own end.
     /// </summary>
-    private void OnClosed(string interfaceName) => Condemn(interfaceName, "closed-by-peer");
+    private void OnClosed(string interfaceName) => Condemn(interfaceName, RemovalReason.ClosedByPeer);
 
     /// <summary>
     /// Marks an arrow for removal and wakes the loop. Its link is not taken down meanwhile: the
     /// link-local address goes with the link, and babeld 1.12, signing with HMAC, then loops on
     /// "Couldn't add HMAC" at full CPU until it notices (seen in the lab: a 7 s outage).
     /// </summary>
-    private void Condemn(string interfaceName, string reason)
+    private void Condemn(string interfaceName, RemovalReason reason)
     {
         ArrowRecord? arrow;
         lock (_arrows)
@@ -356,7 +356,7 @@ public sealed partial class HostAgent
     {
         var babel = Babel;
         var failed = new HashSet<string>(StringComparer.Ordinal);
-        var going = new List<(ArrowRecord Arrow, string Reason)>();
+        var going = new List<(ArrowRecord Arrow, RemovalReason Reason)>();
         foreach (var arrow in Arrows)
         {
             // Trust no node: a tunnel that carries packets but whose far end never speaks Babel with
@@ -379,12 +379,12 @@ public sealed partial class HostAgent
             }
 
             // Several arrows to one peer dying together are one failure of that peer.
-            if (arrow.Condemned == "dead" && failed.Add(arrow.Peer))
+            if (arrow.Condemned == RemovalReason.Dead && failed.Add(arrow.Peer))
             {
                 BackOff(arrow.Peer, _prober!.Read(arrow.Interface) is { Received: > 0 } ? "its arrow stopped answering" : "its arrow never came up");
             }
 
-            going.Add((arrow, arrow.Condemned ?? "unauthenticated"));
+            going.Add((arrow, arrow.Condemned ?? RemovalReason.Unauthenticated));
         }
 
         // Arrows that die together leave babeld together: their interfaces make way for their
@@ -392,7 +392,7 @@ public sealed partial class HostAgent
         // can take seconds (a wireguard-go process gets 2 s to exit), and babeld kept routing over
         // the arrows still waiting their turn: a host whose two peers died at once lost 5 s of
         // pings to a third one in a lab run.
-        var tombstoned = going.Where(g => GoesWithoutGoodbye(g.Reason)).Select(g => g.Arrow).ToHashSet();
+        var tombstoned = going.Where(g => !g.Reason.SaysGoodbye()).Select(g => g.Arrow).ToHashSet();
         await _tombstones!.ReplaceAsync([.. tombstoned.Select(a => (a.Interface, LinkLocal(a.Slot)))], cancellationToken).ConfigureAwait(false);
 
         foreach (var (arrow, reason) in going)
@@ -406,6 +406,6 @@ public sealed partial class HostAgent
     {
         var arrow = Arrows.FirstOrDefault(a => a.Interface == interfaceName)
             ?? throw new InvalidOperationException($"{Node} has no arrow on {interfaceName}");
-        await RemoveAsync(arrow, "cut", cancellationToken).ConfigureAwait(false);
+        await RemoveAsync(arrow, RemovalReason.Cut, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -283,19 +283,15 @@ public sealed partial class HostAgent : IAsyncDisposable
         }
     }
 
-    /// <summary>A dead arrow cannot carry a goodbye, a cut is a failure on purpose, and a far end that closed the arrow knows.</summary>
-    private static bool GoesWithoutGoodbye(string reason) => reason is "dead" or "cut" or "closed-by-peer";
-
     /// <param name="tombstoned">Its tombstone already took its interface's place (several arrows removed at once).</param>
-    private async Task RemoveAsync(ArrowRecord arrow, string reason, CancellationToken cancellationToken, bool tombstoned = false)
+    private async Task RemoveAsync(ArrowRecord arrow, RemovalReason reason, CancellationToken cancellationToken, bool tombstoned = false)
     {
-        using var span = _trace.Arrow("destroy", arrow)?.SetTag("re6st.destroy.reason", reason);
-        _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({reason})");
+        var name = reason.Name();
+        using var span = _trace.Arrow("destroy", arrow)?.SetTag("re6st.destroy.reason", name);
+        _log($"{Node}: removing {arrow.Interface} to {arrow.Peer} ({name})");
 
-        // A removal on purpose tells the far end first, so its routes over the arrow leave before
-        // the tunnel does. A dead arrow cannot carry the goodbye, a cut is a failure on purpose,
-        // and a far end that closed the arrow knows.
-        if (!GoesWithoutGoodbye(reason))
+        // Who is told first: RemovalReasons.SaysGoodbye.
+        if (reason.SaysGoodbye())
         {
             await _prober!.SayGoodbyeAsync(arrow.Interface, cancellationToken).ConfigureAwait(false);
             await Task.Delay(GoodbyeGrace, _time, cancellationToken).ConfigureAwait(false);
@@ -318,11 +314,11 @@ public sealed partial class HostAgent : IAsyncDisposable
             _arrows.Remove(arrow.Interface);
         }
 
-        Count("destroyed/" + reason);
+        Count("destroyed/" + name);
         Metrics.Destroyed(reason, arrow.Technology.ToName());
         if (arrow.DrainStartedAt is { } started && arrow.Initiated && arrow.DestroyReason is null)
         {
-            var forced = reason == "forced-after-max-drain";
+            var forced = reason == RemovalReason.ForcedAfterMaxDrain;
             Metrics.DrainEnded(_time.GetUtcNow() - started, forced);
             _trace.DrainEnded(arrow, started, forced);
         }

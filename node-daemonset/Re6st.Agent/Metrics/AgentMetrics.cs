@@ -96,7 +96,7 @@ public sealed class AgentMetrics
                 _created.WithLabels(reason, technology);
             }
 
-            foreach (var reason in new[] { "random", "drained", "forced-after-max-drain", "dead", "unauthenticated", "closed-by-peer", "peer-left", "replanned", "cut", "agent-restart" })
+            foreach (var reason in Enum.GetValues<RemovalReason>().Select(r => r.Name()))
             {
                 _destroyed.WithLabels(reason, technology);
             }
@@ -113,10 +113,10 @@ public sealed class AgentMetrics
 
     public void Created(string reason, string technology) => _created.WithLabels(reason, technology).Inc();
 
-    public void Destroyed(string reason, string technology)
+    public void Destroyed(RemovalReason reason, string technology)
     {
-        _destroyed.WithLabels(reason, technology).Inc();
-        if (reason is "random" or "drained" or "forced-after-max-drain")
+        _destroyed.WithLabels(reason.Name(), technology).Inc();
+        if (reason.IsThePolicys())
         {
             _lastDestruction.SetToCurrentTimeUtc();
         }

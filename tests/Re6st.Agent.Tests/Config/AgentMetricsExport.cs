@@ -42,7 +42,7 @@ internal sealed partial class AgentMetricsExport
             metrics.Created(reason, "wireguard");
         }
 
-        foreach (var reason in new[] { "random", "drained", "forced-after-max-drain", "dead", "closed-by-peer", "peer-left", "cut", "replanned" })
+        foreach (var reason in Enum.GetValues<RemovalReason>())
         {
             metrics.Destroyed(reason, "wireguard");
         }

@@ -57,7 +57,7 @@ public sealed class HandOverTests
 
         // An arrow the peer no longer lists (its end is gone) carries nothing to it; a condemned one neither.
         Assert.Empty(HandOver.StandIns("b", [PeerA(Now + TimeSpan.FromSeconds(60))], arrows, BabelState.Empty, Empty, Now).StandIns);
-        arrows[1].Condemned = "dead";
+        arrows[1].Condemned = RemovalReason.Dead;
         Assert.Equal("r6b002", HandOver.StandIns("b", [PeerA(Now + TimeSpan.FromSeconds(60), "x1", "x2")], arrows, BabelState.Empty, Empty, Now).StandIns[0].Interface);
     }
 
