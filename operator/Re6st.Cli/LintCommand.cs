@@ -21,6 +21,12 @@ public static class LintCommand
 
     public static int Run(string[] args)
     {
+        if (args.Any(a => a is "-h" or "--help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
         var json = args.Contains("--json", StringComparer.Ordinal);
         var unknown = args.FirstOrDefault(a => a.StartsWith('-') && a != "--json");
         if (unknown is not null)

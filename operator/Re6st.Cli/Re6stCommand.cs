@@ -42,7 +42,6 @@ public static class Re6stCommand
             {
                 "sim" => SimCommand.Run(args[1..]),
                 "crds" => CrdsCommand.Run(args[1..]),
-                "lint" when args.Length > 1 && args[1] is "-h" or "--help" => Help(LintCommand.Usage),
                 "lint" => LintCommand.Run(args[1..]),
                 "lab" when OperatingSystem.IsLinux() => await LabCommand.RunAsync(args[1..]),
                 "lab" => throw new UsageException("the lab runs hosts as network namespaces: Linux only"),
@@ -98,11 +97,5 @@ public static class Re6stCommand
         }
 
         return row[b.Length];
-    }
-
-    private static int Help(string text)
-    {
-        Console.WriteLine(text);
-        return 0;
     }
 }

@@ -66,7 +66,7 @@ public sealed class PodmanService : IAsyncDisposable
     /// <param name="log">Progress and cleanup lines.</param>
     public static async Task<PodmanService> StartAsync(Action<string>? log, CancellationToken cancellationToken)
     {
-        if (!Command.OnPath("podman"))
+        if (!CommandRunner.OnPath("podman"))
         {
             throw new InvalidOperationException("needs 'podman' on PATH (Debian package podman; tests/tools/packages.sh installs it)");
         }

@@ -15,6 +15,4 @@ public static class Command
         var result = await CommandRunner.RunAsync(file, args, timeout ?? DefaultTimeout);
         return check ? result.EnsureSucceeded() : result;
     }
-
-    public static bool OnPath(string tool) => CommandRunner.OnPath(tool);
 }

@@ -57,7 +57,7 @@ public sealed partial class NetnsLab : IAsyncDisposable
 
         foreach (var tool in new[] { "ip", "babeld", "ping", "sysctl" })
         {
-            if (!Command.OnPath(tool))
+            if (!CommandRunner.OnPath(tool))
             {
                 throw new InvalidOperationException($"needs '{tool}' on PATH (Debian packages iproute2, babeld, iputils-ping, procps; test.sh installs them)");
             }

@@ -45,20 +45,18 @@ public static class SchemaCheck
                     }
                 }
 
-                foreach (var (key, value) in obj)
+                if (schema.Properties is { } properties)
                 {
-                    if (schema.Properties is null)
+                    foreach (var (key, value) in obj)
                     {
-                        continue;
-                    }
-
-                    if (schema.Properties.TryGetValue(key, out var property))
-                    {
-                        Validate(value, property, Join(path, key), errors, warnings);
-                    }
-                    else if (schema.XKubernetesPreserveUnknownFields != true)
-                    {
-                        warnings.Add($"{Join(path, key)}: unknown field, which the API server drops");
+                        if (properties.TryGetValue(key, out var property))
+                        {
+                            Validate(value, property, Join(path, key), errors, warnings);
+                        }
+                        else if (schema.XKubernetesPreserveUnknownFields != true)
+                        {
+                            warnings.Add($"{Join(path, key)}: unknown field, which the API server drops");
+                        }
                     }
                 }
 

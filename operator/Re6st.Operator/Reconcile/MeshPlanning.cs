@@ -42,7 +42,6 @@ public static class MeshPlanning
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(random);
         var mesh = snapshot.Mesh;
-        var spec = mesh.Spec;
         var errors = new List<string>();
         var events = new List<OutcomeEvent>();
         var valid = CheckSpec(mesh, snapshot.Policy, snapshot.OtherMeshes, errors, events);

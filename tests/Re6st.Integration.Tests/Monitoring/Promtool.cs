@@ -1,4 +1,5 @@
 using Re6st.Lab.Netns;
+using Re6st.Runtime;
 using Xunit.Abstractions;
 
 namespace Re6st.Integration.Tests.Monitoring;
@@ -14,7 +15,7 @@ internal static class Promtool
     /// </summary>
     public static bool Available(ITestOutputHelper output)
     {
-        if (Command.OnPath("promtool"))
+        if (CommandRunner.OnPath("promtool"))
         {
             return true;
         }

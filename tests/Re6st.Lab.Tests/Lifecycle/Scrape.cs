@@ -46,7 +46,7 @@ public sealed class Scrape
 
     private static async Task CheckAsync(string text)
     {
-        if (!Command.OnPath("promtool"))
+        if (!CommandRunner.OnPath("promtool"))
         {
             Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "promtool is missing (Debian package prometheus; test.sh installs it)");
             return;
