@@ -122,7 +122,7 @@ public static class BenchCommand
             };
             var start = Stopwatch.StartNew();
             await server.Admin.CustomObjects.CreateClusterCustomObjectAsync(mesh, Group.Name, Group.Version, V1Alpha1Mesh.Plural);
-            Step("Mesh applied; waiting until every MeshNode exists and the Mesh is Ready");
+            Step("Mesh applied; waiting until every MeshNode exists and the Mesh is Planned");
             V1Alpha1Mesh? seen = null;
             while (start.Elapsed < TimeSpan.FromMinutes(10))
             {
@@ -132,7 +132,7 @@ public static class BenchCommand
                 }
 
                 seen = await server.Admin.CustomObjects.GetClusterCustomObjectAsync<V1Alpha1Mesh>(Group.Name, Group.Version, V1Alpha1Mesh.Plural, "bench");
-                if (seen.Status?.Nodes == count && Conditions.IsTrue(seen.Status.Conditions, Conditions.Ready))
+                if (seen.Status?.Nodes == count && Conditions.IsTrue(seen.Status.Conditions, Conditions.Planned))
                 {
                     break;
                 }

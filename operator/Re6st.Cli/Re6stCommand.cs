@@ -14,6 +14,9 @@ public static class Re6stCommand
           drill   fault-injection drills that print figures (re6st drill soak --help)
           crds    write the CRD YAML generated from the resource types (re6st crds --help)
           lint    check Mesh and RandomizationPolicy files before they are applied (re6st lint --help)
+          status  a cluster's meshes, hosts and arrows, from any kubeconfig (re6st status --help)
+          check   whether a cluster's re6st works, item by item; fails for scripts (re6st check --help)
+          graph   a picture of a cluster's live mesh: SVG, DOT or PNG (re6st graph --help)
         """;
 
     /// <summary>The sub-commands of each command, for <c>--help</c> and for the tests that walk them.</summary>
@@ -25,6 +28,9 @@ public static class Re6stCommand
         ["drill"] = ["soak"],
         ["crds"] = [],
         ["lint"] = [],
+        ["status"] = [],
+        ["check"] = [],
+        ["graph"] = [],
     };
 
     public static async Task<int> RunAsync(string[] args)
@@ -43,6 +49,9 @@ public static class Re6stCommand
                 "sim" => SimCommand.Run(args[1..]),
                 "crds" => CrdsCommand.Run(args[1..]),
                 "lint" => LintCommand.Run(args[1..]),
+                "status" => await ClusterCommands.StatusAsync(args[1..]),
+                "check" => await ClusterCommands.CheckAsync(args[1..]),
+                "graph" => await ClusterCommands.GraphAsync(args[1..]),
                 "lab" when OperatingSystem.IsLinux() => await LabCommand.RunAsync(args[1..]),
                 "lab" => throw new UsageException("the lab runs hosts as network namespaces: Linux only"),
                 "bench" when OperatingSystem.IsLinux() => await BenchCommand.RunAsync(args[1..]),
@@ -60,6 +69,9 @@ public static class Re6stCommand
                 "sim" => SimCommand.Usage,
                 "lint" => LintCommand.Usage,
                 "crds" => CrdsCommand.Usage,
+                "status" => ClusterCommands.StatusUsage,
+                "check" => ClusterCommands.CheckUsage,
+                "graph" => ClusterCommands.GraphUsage,
                 "bench" when OperatingSystem.IsLinux() => BenchCommand.Usage,
                 "lab" when OperatingSystem.IsLinux() => LabCommand.Usage,
                 "drill" when OperatingSystem.IsLinux() => DrillCommand.Usage,

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace Re6st.Contracts;
@@ -45,6 +46,28 @@ public sealed class MeshNodeStatus
     [Description("Hosts whose prefixes this host announces while they hand over.")]
     [JsonPropertyName("standingIn")]
     public List<string>? StandingIn { get; set; }
+
+    [Description("When the host's agent last wrote this status (RFC 3339, the agent's clock). It writes at least every 30 s while it runs: an older one means the agent is stopped, hung or cut off from the API server.")]
+    [JsonPropertyName("heartbeat")]
+    public string? Heartbeat { get; set; }
+}
+
+/// <summary>How often an agent renews <see cref="MeshNodeStatus.Heartbeat"/>, and when a reader deems it stale.</summary>
+public static class StatusHeartbeat
+{
+    /// <summary>The longest an agent goes without writing its status while it runs.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Three missed renewals: the agent is stopped, hung or cut off from the API server.</summary>
+    public static readonly TimeSpan StaleAfter = 3 * Interval;
+
+    /// <summary>The format of <see cref="MeshNodeStatus.Heartbeat"/> (and of hand-over deadlines): RFC 3339 with milliseconds, UTC.</summary>
+    public static string Format(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    /// <summary>The time <paramref name="text"/> says, or null when it says none.</summary>
+    public static DateTimeOffset? Parse(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
 }
 
 /// <summary>

@@ -149,13 +149,12 @@ public sealed partial class OperatorHost : IDisposable
                     EnqueueMeshes(_ => true);
                 }
             };
-            Caches.MeshNodes.Changed += (type, mn, old) =>
+            Caches.MeshNodes.Changed += (_, mn, _) =>
             {
-                // Status updates from agents leave the plan alone; deletions and spec edits are put right.
-                if (type == ChangeType.Deleted || old is null || mn.Metadata.Generation != old.Metadata.Generation)
-                {
-                    _scheduler.Enqueue(mn.Spec.Mesh);
-                }
+                // Deletions and spec edits are put right; status updates from agents (at least one
+                // per host every StatusHeartbeat.Interval) leave the plan alone but move the mesh's
+                // Ready condition. The scheduler's debounce makes one pass of many updates.
+                _scheduler.Enqueue(mn.Spec.Mesh);
             };
 
             var informers = Caches.Run(cancellationToken).ToList();

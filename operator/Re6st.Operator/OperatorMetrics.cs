@@ -17,6 +17,7 @@ public sealed class OperatorMetrics
     private readonly Gauge _subMeshes;
     private readonly Gauge _bridges;
     private readonly Gauge _ready;
+    private readonly Gauge _routed;
 
     public OperatorMetrics()
     {
@@ -32,7 +33,8 @@ public sealed class OperatorMetrics
         _nodes = f.CreateGauge("re6st_operator_mesh_nodes", "Hosts in the mesh (MeshNodes), as the last pass planned them.", "mesh");
         _subMeshes = f.CreateGauge("re6st_operator_mesh_submeshes", "Sub-meshes of the mesh.", "mesh");
         _bridges = f.CreateGauge("re6st_operator_mesh_bridges", "Bridge roles in the mesh.", "mesh");
-        _ready = f.CreateGauge("re6st_operator_mesh_ready", "1 when the mesh's Ready condition is true.", "mesh");
+        _ready = f.CreateGauge("re6st_operator_mesh_ready", "1 when the mesh's Ready condition is true: every host routed, as its agent reports it.", "mesh");
+        _routed = f.CreateGauge("re6st_operator_mesh_routed_hosts", "Hosts of the mesh routed, as their agents report them (status.readyHosts).", "mesh");
     }
 
     public CollectorRegistry Registry { get; }
@@ -53,12 +55,13 @@ public sealed class OperatorMetrics
         _subMeshes.WithLabels(mesh).Set(status?.SubMeshCount ?? 0);
         _bridges.WithLabels(mesh).Set(status?.Bridges ?? 0);
         _ready.WithLabels(mesh).Set(Reconcile.Conditions.IsTrue(status?.Conditions, Reconcile.Conditions.Ready) ? 1 : 0);
+        _routed.WithLabels(mesh).Set(status?.ReadyHosts ?? 0);
     }
 
     /// <summary>A mesh that is gone leaves no series behind.</summary>
     public void Forget(string mesh)
     {
-        foreach (var gauge in new[] { _nodes, _subMeshes, _bridges, _ready })
+        foreach (var gauge in new[] { _nodes, _subMeshes, _bridges, _ready, _routed })
         {
             gauge.RemoveLabelled(mesh);
         }

@@ -45,11 +45,12 @@ public sealed class ClusterSetupTests(ApiServer server)
         Assert.Contains("mesh.re6st.io/demo created", output, StringComparison.Ordinal);
         Assert.Contains("randomizationpolicy.re6st.io/default created", output, StringComparison.Ordinal);
 
-        var mesh = await _cluster.ReadyMeshAsync("demo", 5, op.Log);
+        var mesh = await _cluster.PlannedMeshAsync("demo", 5, op.Log);
         Assert.Equal(2, mesh!.Spec.Order);
         var (got, table) = await CommandRunner.RunAsync(kubectl, ["--kubeconfig", server.AdminKubeconfig, "get", "meshes,meshnodes"], TimeSpan.FromMinutes(1));
         Assert.True(got == 0, table);
-        Assert.Matches(@"demo\s+5\s+2\s+\d+\s+\d+\s+True", table);
+        // Columns: nodes, routed hosts, arrows, order, Ready. No agent runs here: no host is routed, so not Ready.
+        Assert.Matches(@"demo\s+5\s+0\s+0\s+2\s+False", table);
         Assert.Contains("sample-000.demo", table, StringComparison.Ordinal);
 
         await _cluster.DeleteMeshAsync("demo");
@@ -64,7 +65,7 @@ public sealed class ClusterSetupTests(ApiServer server)
         var test = Cluster.NewName("rbac");
         await _cluster.CreateNodesAsync(test, 1, new Dictionary<string, string> { ["re6st.io/test"] = test });
         await _cluster.CreateAsync(Cluster.Mesh(test, test), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 1, op.Log);
+        await _cluster.PlannedMeshAsync(test, 1, op.Log);
         var name = V1Alpha1MeshNode.NameFor($"{test}-000", test);
 
         var mine = await server.Agent.CustomObjects.GetClusterCustomObjectAsync<V1Alpha1MeshNode>(Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name);
@@ -93,7 +94,7 @@ public sealed class ClusterSetupTests(ApiServer server)
         var test = Cluster.NewName("contract");
         await _cluster.CreateNodesAsync(test, 24, new Dictionary<string, string> { ["re6st.io/test"] = test });
         await _cluster.CreateAsync(Cluster.Mesh(test, test, s => { s.Order = 2; s.SubMeshes = [3]; }), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 24, op.Log);
+        await _cluster.PlannedMeshAsync(test, 24, op.Log);
         var all = await _cluster.MeshNodesAsync(test);
         bool Visited(string subMesh) => all.Any(m => m.Spec.Memberships.Any(x => x.Role == "bridge" && x.SubMesh == subMesh));
         var me = all.First(m => m.Spec.Role == "member" && Visited(m.Spec.HomeSubMesh));
@@ -120,7 +121,7 @@ public sealed class ClusterSetupTests(ApiServer server)
         var test = Cluster.NewName("restore");
         await _cluster.CreateNodesAsync(test, 4, new Dictionary<string, string> { ["re6st.io/test"] = test });
         await _cluster.CreateAsync(Cluster.Mesh(test, test), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 4, op.Log);
+        await _cluster.PlannedMeshAsync(test, 4, op.Log);
         var before = (await _cluster.MeshNodesAsync(test)).Single(m => m.Spec.Node == $"{test}-002");
         await server.Admin.CustomObjects.DeleteClusterCustomObjectAsync(Group.Name, Group.Version, V1Alpha1MeshNode.Plural, before.Metadata.Name);
         var again = await Cluster.EventuallyAsync(

@@ -65,14 +65,14 @@ public sealed class InvalidInputTests(ApiServer server)
         var degraded = mesh!.Status!.Conditions!.Single(c => c.Type == Conditions.Degraded);
         Assert.Contains($"{field}: ", degraded.Message, StringComparison.Ordinal);
         Assert.Contains(reason, degraded.Message, StringComparison.Ordinal);
-        Assert.False(Conditions.IsTrue(mesh.Status.Conditions, Conditions.Ready));
+        Assert.False(Conditions.IsTrue(mesh.Status.Conditions, Conditions.Planned));
         Assert.Empty(await _cluster.MeshNodesAsync(name));
 
         // Still serving: a good mesh created now becomes Ready.
         var good = Cluster.NewName("good");
         await _cluster.CreateNodesAsync(good, 2, new Dictionary<string, string> { ["re6st.io/test"] = good });
         await _cluster.CreateAsync(Cluster.Mesh(good, good), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(good, 2, op.Log);
+        await _cluster.PlannedMeshAsync(good, 2, op.Log);
         Assert.True(op.Host.IsLeading || !op.Completion.IsCompleted, "the operator stopped");
 
         foreach (var m in new[] { name, good })
@@ -91,14 +91,14 @@ public sealed class InvalidInputTests(ApiServer server)
         var newer = Cluster.NewName("newer");
         await _cluster.CreateNodesAsync(older, 2, new Dictionary<string, string> { ["re6st.io/test"] = older });
         await _cluster.CreateAsync(Cluster.Mesh(older, older, s => s.Ipv6Range = range), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(older, 2, op.Log);
+        await _cluster.PlannedMeshAsync(older, 2, op.Log);
 
         // Creation times have one-second resolution: the newer mesh must be created in a later second.
         await Task.Delay(TimeSpan.FromSeconds(1.1));
         await _cluster.CreateAsync(Cluster.Mesh(newer, older, s => s.Ipv6Range = range.Replace("::/48", ":0:8000::/56", StringComparison.Ordinal)), V1Alpha1Mesh.Plural);
         var mesh = await Cluster.EventuallyAsync(() => _cluster.MeshAsync(newer), m => Conditions.IsTrue(m?.Status?.Conditions, Conditions.Degraded), TimeSpan.FromSeconds(30), "newer Degraded", op.Log);
         Assert.Contains($"spec.ipv6Range: {range.Replace("::/48", ":0:8000::/56", StringComparison.Ordinal)} overlaps {range} of mesh '{older}'", mesh!.Status!.Conditions!.Single(c => c.Type == Conditions.Degraded).Message, StringComparison.Ordinal);
-        Assert.True(Conditions.IsTrue((await _cluster.MeshAsync(older))!.Status!.Conditions, Conditions.Ready));
+        Assert.True(Conditions.IsTrue((await _cluster.MeshAsync(older))!.Status!.Conditions, Conditions.Planned));
         foreach (var m in new[] { newer, older })
         {
             await _cluster.DeleteMeshAsync(m);

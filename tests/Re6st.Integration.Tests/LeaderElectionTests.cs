@@ -37,7 +37,7 @@ public sealed class LeaderElectionTests(ApiServer server)
         var test = Cluster.NewName("failover");
         await _cluster.CreateNodesAsync(test, 2, new Dictionary<string, string> { ["re6st.io/test"] = test });
         await _cluster.CreateAsync(Cluster.Mesh(test, test), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 2, standby.Log);
+        await _cluster.PlannedMeshAsync(test, 2, standby.Log);
         await _cluster.DeleteMeshAsync(test);
         await Cluster.EventuallyAsync(() => _cluster.MeshAsync(test), m => m is null, TimeSpan.FromSeconds(30), "deleted", standby.Log);
     }

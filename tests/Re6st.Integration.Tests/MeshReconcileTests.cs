@@ -13,7 +13,7 @@ public sealed class MeshReconcileTests(ApiServer server)
     private readonly Cluster _cluster = new(server);
 
     [Fact]
-    public async Task Mesh_WithNodes_GetsOneMeshNodePerNode_WithDistinctPrefixesInsideTheRange_AndIsReady()
+    public async Task Mesh_WithNodes_GetsOneMeshNodePerNode_WithDistinctPrefixesInsideTheRange_AndIsPlanned()
     {
         var test = Cluster.NewName("flat");
         await using var op = await OperatorRun.StartAsync(server);
@@ -22,7 +22,7 @@ public sealed class MeshReconcileTests(ApiServer server)
         var mesh = Cluster.Mesh(test, test, s => s.Ipv4Range = "10.77.0.0/16");
         await _cluster.CreateAsync(mesh, V1Alpha1Mesh.Plural);
 
-        var ready = await _cluster.ReadyMeshAsync(test, 12, op.Log);
+        var ready = await _cluster.PlannedMeshAsync(test, 12, op.Log);
         var meshNodes = await _cluster.MeshNodesAsync(test);
         Assert.Equal(nodes.Order(), meshNodes.Select(m => m.Spec.Node).Order());
         var range = IpPrefix.Parse(mesh.Spec.Ipv6Range);
@@ -47,7 +47,9 @@ public sealed class MeshReconcileTests(ApiServer server)
         // What Prometheus scrapes from the operator tells the same story.
         var metrics = await MetricsTextAsync(op);
         Assert.Contains($"re6st_operator_mesh_nodes{{mesh=\"{test}\"}} 12", metrics, StringComparison.Ordinal);
-        Assert.Contains($"re6st_operator_mesh_ready{{mesh=\"{test}\"}} 1", metrics, StringComparison.Ordinal);
+        // Planned, not routed: no agent runs here to report arrows and routes.
+        Assert.Contains($"re6st_operator_mesh_ready{{mesh=\"{test}\"}} 0", metrics, StringComparison.Ordinal);
+        Assert.Contains($"re6st_operator_mesh_routed_hosts{{mesh=\"{test}\"}} 0", metrics, StringComparison.Ordinal);
         Assert.Contains($"re6st_operator_reconciles_total{{mesh=\"{test}\",result=\"ok\"}}", metrics, StringComparison.Ordinal);
         Assert.Contains("re6st_operator_leader 1", metrics, StringComparison.Ordinal);
 
@@ -79,7 +81,7 @@ public sealed class MeshReconcileTests(ApiServer server)
             s.PodNetwork = new PodNetworkResource { Enabled = true };
         });
         await _cluster.CreateAsync(mesh, V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 5, op.Log);
+        await _cluster.PlannedMeshAsync(test, 5, op.Log);
 
         var meshNodes = (await _cluster.MeshNodesAsync(test)).ToDictionary(m => m.Spec.Node);
         foreach (var name in nodes)
@@ -118,7 +120,7 @@ public sealed class MeshReconcileTests(ApiServer server)
         Assert.Equal("PodRangeConflict", condition.Reason);
         Assert.Contains($"node {foreign} has podCIDRs 10.244.7.0/24 from elsewhere, not re6st's {meshNodes[foreign].Spec.PodNetwork!.Ipv4Range},", condition.Message, StringComparison.Ordinal);
         Assert.Contains("--allocate-node-cidrs=false", condition.Message, StringComparison.Ordinal);
-        Assert.True(Conditions.IsTrue(degraded.Status.Conditions, Conditions.Ready));
+        Assert.True(Conditions.IsTrue(degraded.Status.Conditions, Conditions.Planned));
         Assert.Equal(["10.244.7.0/24"], (await server.Admin.CoreV1.ReadNodeAsync(foreign)).Spec.PodCIDRs);
 
         // Once the foreign node leaves, the mesh is no longer Degraded, and a pass writes nothing more.
@@ -147,7 +149,7 @@ public sealed class MeshReconcileTests(ApiServer server)
         Dictionary<string, string> before;
         await using (var first = await OperatorRun.StartAsync(server))
         {
-            await _cluster.ReadyMeshAsync(test, 40, first.Log);
+            await _cluster.PlannedMeshAsync(test, 40, first.Log);
             before = Allocation(await _cluster.MeshNodesAsync(test));
         }
 
@@ -177,7 +179,7 @@ public sealed class MeshReconcileTests(ApiServer server)
         await using var op = await OperatorRun.StartAsync(server);
         var nodes = await _cluster.CreateNodesAsync(test, 20, labels);
         await _cluster.CreateAsync(Cluster.Mesh(test, test, s => { s.Order = 2; s.SubMeshes = [3]; }), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 20, op.Log);
+        await _cluster.PlannedMeshAsync(test, 20, op.Log);
         var before = Allocation(await _cluster.MeshNodesAsync(test));
 
         var leaving = nodes.Take(4).ToList();
@@ -187,7 +189,7 @@ public sealed class MeshReconcileTests(ApiServer server)
         }
 
         await _cluster.CreateNodesAsync(test, 6, labels, start: 100);
-        await _cluster.ReadyMeshAsync(test, 22, op.Log);
+        await _cluster.PlannedMeshAsync(test, 22, op.Log);
         var after = await Cluster.EventuallyAsync(() => _cluster.MeshNodesAsync(test), l => l.Count == 22, TimeSpan.FromSeconds(30), "22 MeshNodes", op.Log);
         var now = Allocation(after);
         foreach (var n in nodes.Skip(4))
@@ -215,7 +217,7 @@ public sealed class MeshReconcileTests(ApiServer server)
             s.BridgeReelectionPeriod = "2s";
         });
         await _cluster.CreateAsync(mesh, V1Alpha1Mesh.Plural);
-        var ready = await _cluster.ReadyMeshAsync(test, 60, op.Log);
+        var ready = await _cluster.PlannedMeshAsync(test, 60, op.Log);
         var status = ready!.Status!;
         Assert.Equal(6, status.SubMeshCount);
         Assert.Equal(6, status.SubMeshes!.Count);
@@ -271,7 +273,7 @@ public sealed class MeshReconcileTests(ApiServer server)
         await using var op = await OperatorRun.StartAsync(server);
         await _cluster.CreateNodesAsync(test, 3, new Dictionary<string, string> { ["re6st.io/test"] = test });
         await _cluster.CreateAsync(Cluster.Mesh(test, test, s => s.Babel = new BabelSpec { KeyRotationPeriod = "2s" }), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 3, op.Log);
+        await _cluster.PlannedMeshAsync(test, 3, op.Log);
         var first = await server.Admin.CoreV1.ReadNamespacedSecretAsync(KeySecrets.NameFor(test), ApiServer.OperatorNamespace);
         var firstKey = Assert.Single(first.Data).Key;
         Assert.Equal(firstKey, first.Metadata.Annotations[KeySecrets.SigningAnnotation]);

@@ -29,7 +29,7 @@ public sealed class TracingTests(ApiServer server)
         await using var op = await OperatorRun.StartAsync(server);
         await _cluster.CreateNodesAsync(test, 3, new Dictionary<string, string> { ["re6st.io/test"] = test });
         await _cluster.CreateAsync(Cluster.Mesh(test, test), V1Alpha1Mesh.Plural);
-        await _cluster.ReadyMeshAsync(test, 3, op.Log);
+        await _cluster.PlannedMeshAsync(test, 3, op.Log);
 
         // The passes that made the mesh wrote its finalizer, three MeshNodes and the status; one of them planned all three.
         var passes = await spans.EventuallyAsync(

@@ -39,9 +39,10 @@ public sealed class MeshPlanningTests
         Assert.False(outcome.Planned, what);
         Assert.Empty(outcome.Desired);
         Assert.Empty(outcome.Delete);
-        var ready = Condition(outcome, Conditions.Ready);
-        Assert.Equal(("False", reason), (ready.Status, ready.Reason));
-        Assert.Contains(field, ready.Message, StringComparison.Ordinal);
+        var planned = Condition(outcome, Conditions.Planned);
+        Assert.Equal(("False", reason), (planned.Status, planned.Reason));
+        Assert.Contains(field, planned.Message, StringComparison.Ordinal);
+        Assert.Equal(("False", reason), (Condition(outcome, Conditions.Ready).Status, Condition(outcome, Conditions.Ready).Reason));
         Assert.Equal("True", Condition(outcome, Conditions.Degraded).Status);
         var warning = Assert.Single(outcome.Events);
         Assert.True(warning.Warning);
@@ -74,7 +75,7 @@ public sealed class MeshPlanningTests
         var kept = Compute(Snapshot(older, Nodes(2)) with { OtherMeshes = [older, newer] });
 
         Assert.False(refused.Planned);
-        Assert.Contains("spec.ipv6Range: fd5e:6e7:0:8000::/49 overlaps fd5e:6e7::/48 of mesh 'first'", Condition(refused, Conditions.Ready).Message, StringComparison.Ordinal);
+        Assert.Contains("spec.ipv6Range: fd5e:6e7:0:8000::/49 overlaps fd5e:6e7::/48 of mesh 'first'", Condition(refused, Conditions.Planned).Message, StringComparison.Ordinal);
         Assert.True(kept.Planned);
     }
 
@@ -92,7 +93,12 @@ public sealed class MeshPlanningTests
         Assert.Equal(5, outcome.Desired.Select(d => d.Spec.Ipv6Prefix).Distinct(StringComparer.Ordinal).Count());
         Assert.All(outcome.Desired, d => Assert.Equal("demo", d.Spec.Mesh));
         Assert.Equal((5, 1, 0), (outcome.Status.Nodes, outcome.Status.SubMeshCount, outcome.Status.Bridges));
-        Assert.Equal(("True", "Planned"), (Condition(outcome, Conditions.Ready).Status, Condition(outcome, Conditions.Ready).Reason));
+        Assert.Equal(("True", "Planned"), (Condition(outcome, Conditions.Planned).Status, Condition(outcome, Conditions.Planned).Reason));
+
+        // Planned, not routed: no agent has written a status yet, and the hosts are new.
+        Assert.Equal(("False", "Converging"), (Condition(outcome, Conditions.Ready).Status, Condition(outcome, Conditions.Ready).Reason));
+        Assert.Equal(("True", "Converging"), (Condition(outcome, Conditions.Progressing).Status, Condition(outcome, Conditions.Progressing).Reason));
+        Assert.Equal(0, outcome.Status.ReadyHosts);
         Assert.Equal("False", Condition(outcome, Conditions.Degraded).Status);
         Assert.Contains(outcome.Events, e => e is { Warning: false, Reason: "Planned", Message: "5 nodes in 1 sub-mesh(es), 0 bridge role(s)" });
     }
@@ -130,7 +136,7 @@ public sealed class MeshPlanningTests
         var nodes = Nodes(12);
 
         var first = Compute(Snapshot(mesh, nodes));
-        Assert.True(first.Planned, Condition(first, Conditions.Ready).Message);
+        Assert.True(first.Planned, Condition(first, Conditions.Planned).Message);
         Assert.Equal(Now, first.Status.LastBridgeElection);
         Assert.True(first.Status.SubMeshCount > 1, $"{first.Status.SubMeshCount} sub-meshes");
         Assert.True(first.Status.Bridges > 0, $"{first.Status.Bridges} bridges");
@@ -180,6 +186,55 @@ public sealed class MeshPlanningTests
         var degraded = Condition(outcome, Conditions.Degraded);
         Assert.Equal(("True", "PodRangeConflict"), (degraded.Status, degraded.Reason));
         Assert.Equal(3, outcome.Desired.Count(d => d.Spec.PodNetwork is not null));
+    }
+
+    [Fact]
+    public void ReadyMeansRouted_EveryHostsAgentReportsArrowsAndRoutes_AndAHostThatFellSilentDegradesTheMesh_Named()
+    {
+        var mesh = Mesh();
+        var nodes = Nodes(3);
+        var planned = Compute(Snapshot(mesh, nodes)).Desired;
+
+        // Each agent reports a fresh status: an arrow to the next host, a route to each other host;
+        // the MeshNodes were made 10 minutes ago.
+        List<V1Alpha1MeshNode> Reported(Func<string, (TimeSpan Age, int Routes)> edit) => [.. planned.Select((d, i) =>
+        {
+            var (age, routes) = edit(d.Spec.Node);
+            return new V1Alpha1MeshNode
+            {
+                Metadata = new V1ObjectMeta { Name = d.Metadata.Name, CreationTimestamp = Now.AddMinutes(-10) },
+                Spec = d.Spec,
+                Status = new MeshNodeStatus
+                {
+                    Heartbeat = StatusHeartbeat.Format(Now - age),
+                    Routes = routes,
+                    Arrows = [new ArrowStatusResource { Id = $"x{i}", Peer = planned[(i + 1) % 3].Spec.Node, Initiated = true, State = "active", Technology = "wireguard", Port = 51820 }],
+                },
+            };
+        })];
+
+        var routed = Compute(Snapshot(mesh, nodes, Reported(_ => (TimeSpan.FromSeconds(10), 2))));
+        Assert.Equal(("True", "Routed"), (Condition(routed, Conditions.Ready).Status, Condition(routed, Conditions.Ready).Reason));
+        Assert.Equal("False", Condition(routed, Conditions.Progressing).Status);
+        Assert.Equal("False", Condition(routed, Conditions.Degraded).Status);
+        Assert.Equal((3, 3), (routed.Status.ReadyHosts, routed.Status.Arrows));
+
+        // host-1's agent went silent 2 minutes ago: it is named, and the others, which cannot
+        // reach it, are not held to a route to it.
+        var silent = Compute(Snapshot(mesh, nodes, Reported(n => n == "host-1" ? (TimeSpan.FromMinutes(2), 2) : (TimeSpan.FromSeconds(10), 1))));
+        var ready = Condition(silent, Conditions.Ready);
+        Assert.Equal(("False", "HostsNotRouted"), (ready.Status, ready.Reason));
+        Assert.Equal("1 of 3 host(s) not routed: host-1: its agent wrote nothing for over 90 s", ready.Message);
+        var degraded = Condition(silent, Conditions.Degraded);
+        Assert.Equal(("True", "HostsNotRouted"), (degraded.Status, degraded.Reason));
+        Assert.Contains("host-1: its agent wrote nothing", degraded.Message, StringComparison.Ordinal);
+        Assert.Equal("False", Condition(silent, Conditions.Progressing).Status);
+        Assert.Equal(2, silent.Status.ReadyHosts);
+        Assert.Equal(("True", "Planned"), (Condition(silent, Conditions.Planned).Status, Condition(silent, Conditions.Planned).Reason));
+
+        // Too few routes is named with the figures.
+        var short_ = Compute(Snapshot(mesh, nodes, Reported(n => (TimeSpan.FromSeconds(10), n == "host-2" ? 1 : 2))));
+        Assert.Contains("host-2: 1 route(s) for 2 live host(s) homed in its sub-meshes", Condition(short_, Conditions.Ready).Message, StringComparison.Ordinal);
     }
 
     private static MeshOutcome Compute(MeshSnapshot snapshot, ulong seed = 1) => MeshPlanning.Compute(snapshot, new Xoshiro256StarStar(seed));

@@ -41,11 +41,14 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     private (string Json, string? Uid, string? Over)? _written;
     private long? _readGeneration;
     private CheckedSpec? _checked;
+    private readonly TimeSpan _heartbeat;
+    private DateTimeOffset _beat = DateTimeOffset.MinValue;
     private long _writes;
     private bool _disposed;
 
-    private MeshNodeMembershipSource(KubeApiClient client, string node, string mesh, ILogger log, TimeProvider time, int watchSeconds)
+    private MeshNodeMembershipSource(KubeApiClient client, string node, string mesh, ILogger log, TimeProvider time, int watchSeconds, TimeSpan heartbeat)
     {
+        _heartbeat = heartbeat;
         _client = client;
         _mesh = mesh;
         _name = Group.MeshNodeName(node, mesh);
@@ -59,18 +62,20 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
     /// <summary>Starts watching <paramref name="node"/>'s MeshNode of <paramref name="mesh"/>; dispose to stop.</summary>
     /// <param name="watchSeconds">How long each watch request lasts before it is renewed from the last version seen.</param>
+    /// <param name="heartbeat">The longest between two status writes (<see cref="StatusHeartbeat.Interval"/> unless given).</param>
     public static MeshNodeMembershipSource Start(
         KubeApiClient client,
         string node,
         string mesh,
         ILogger? log = null,
         TimeProvider? time = null,
-        int watchSeconds = ListWatch.WatchSeconds)
+        int watchSeconds = ListWatch.WatchSeconds,
+        TimeSpan? heartbeat = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrEmpty(node);
         ArgumentException.ThrowIfNullOrEmpty(mesh);
-        return new MeshNodeMembershipSource(client, node, mesh, log ?? NullLogger.Instance, time ?? TimeProvider.System, watchSeconds);
+        return new MeshNodeMembershipSource(client, node, mesh, log ?? NullLogger.Instance, time ?? TimeProvider.System, watchSeconds, heartbeat ?? StatusHeartbeat.Interval);
     }
 
     /// <summary>Status writes made so far (a publish that changes nothing makes none).</summary>
@@ -154,8 +159,9 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
     /// <summary>
     /// Writes <paramref name="status"/> into this host's MeshNode's status subresource (a merge
-    /// patch of the fields the agent owns), unless that is what it already says. Nothing is
-    /// written while the MeshNode does not exist.
+    /// patch of the fields the agent owns, and the heartbeat), unless that is what it already says
+    /// and the heartbeat is not due (<see cref="StatusHeartbeat.Interval"/>). Nothing is written
+    /// while the MeshNode does not exist.
     /// </summary>
     public async Task PublishAsync(PeerStatus status, CancellationToken cancellationToken)
     {
@@ -171,20 +177,26 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         var watched = self.Status is { } current ? JsonSerializer.Serialize(MeshNodeStatusMapping.Owned(current), KubeJsonContext.Default.MeshNodeStatus) : null;
 
         // Nothing to do when the watch shows this status already, or when this source has just
-        // written it and the watch has not caught up yet (it still shows the version written over).
-        // A status someone else changed afterwards is written again.
-        if (watched == json || _written == (json, self.Metadata.Uid, self.Metadata.ResourceVersion))
+        // written it and the watch has not caught up yet (it still shows the version written over),
+        // unless the heartbeat is due. A status someone else changed afterwards is written again.
+        var now = _time.GetUtcNow();
+        var beat = StatusHeartbeat.Parse(self.Status?.Heartbeat) is { } seen && seen > _beat ? seen : _beat;
+        var due = now - beat >= _heartbeat;
+        if (!due && (watched == json || _written == (json, self.Metadata.Uid, self.Metadata.ResourceVersion)))
         {
             return;
         }
 
         try
         {
+            var patch = StatusPatch(json, watched);
+            patch["heartbeat"] = StatusHeartbeat.Format(now);
             await _client.MergePatchAsync(
                 $"/apis/{Group.Name}/{Group.Version}/{Group.MeshNodePlural}/{_name}/status",
-                new JsonObject { ["status"] = StatusPatch(json, watched) },
+                new JsonObject { ["status"] = patch },
                 cancellationToken).ConfigureAwait(false);
             _written = (json, self.Metadata.Uid, self.Metadata.ResourceVersion);
+            _beat = now;
             Interlocked.Increment(ref _writes);
         }
         catch (KubeApiException e) when (e.Status == HttpStatusCode.NotFound)

@@ -50,7 +50,7 @@ public static class MeshNodeStatusMapping
             Arrows = arrows,
             ArrowCount = arrows.Count,
             Routes = status.Routes,
-            HandOverUntil = status.HandOverUntil?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+            HandOverUntil = status.HandOverUntil is { } until ? StatusHeartbeat.Format(until) : null,
             StandingIn = status.StandingIn.Count > 0 ? [.. status.StandingIn.Order(StringComparer.Ordinal)] : null,
         };
     }
@@ -99,7 +99,7 @@ public static class MeshNodeStatusMapping
             OpenVpnFingerprint = status.OpenVpnFingerprint,
             Technologies = status.Technologies?.ToCore(),
             Routes = status.Routes,
-            HandOverUntil = DateTimeOffset.TryParse(status.HandOverUntil, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var until) ? until : null,
+            HandOverUntil = StatusHeartbeat.Parse(status.HandOverUntil),
             StandingIn = status.StandingIn ?? [],
         };
     }

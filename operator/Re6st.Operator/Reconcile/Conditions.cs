@@ -5,7 +5,11 @@ namespace Re6st.Operator.Reconcile;
 
 public static class Conditions
 {
+    /// <summary>The mesh's hosts are routed (<see cref="Health.HostRouting"/>); on a policy, that it is valid.</summary>
     public const string Ready = "Ready";
+
+    /// <summary>The operator planned the mesh: every selected node has its MeshNode.</summary>
+    public const string Planned = "Planned";
     public const string Degraded = "Degraded";
     public const string Progressing = "Progressing";
 

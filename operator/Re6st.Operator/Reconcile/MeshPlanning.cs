@@ -6,6 +6,7 @@ using Re6st.Core.Planning;
 using Re6st.Core.Policy;
 using Re6st.Core.Randomness;
 using Re6st.Core.Validation;
+using Re6st.Operator.Health;
 using Re6st.Operator.Resources;
 
 namespace Re6st.Operator.Reconcile;
@@ -98,7 +99,7 @@ public static class MeshPlanning
             events.Add(new OutcomeEvent(false, "NodesLeft", $"{delete.Count} node(s) left the mesh: {string.Join(", ", delete.Take(10))}{(delete.Count > 10 ? ", ..." : "")}"));
         }
 
-        var status = Status(mesh, plan, snapshot, reelect || (layout.Order > 1 && lastElection is null), conflicts);
+        var status = Status(mesh, plan, snapshot, reelect || (layout.Order > 1 && lastElection is null), conflicts, desired);
         var old = mesh.Status;
         if (old?.Nodes != status.Nodes || old?.Bridges != status.Bridges)
         {
@@ -183,7 +184,13 @@ public static class MeshPlanning
         + "Kubernetes does not let a node's podCIDRs change: turn off the other allocator (kube-controller-manager --allocate-node-cidrs=false) and re-register these nodes; "
         + "meanwhile their pods get re6st's ranges, which the mesh routes";
 
-    private static MeshStatus Status(V1Alpha1Mesh mesh, MeshPlan plan, MeshSnapshot snapshot, bool elected, List<string> podConflicts)
+    /// <summary>
+    /// The mesh's status: Planned says whether every selected node has its MeshNode; Ready whether
+    /// every host is routed as its agent reports it (<see cref="HostRouting"/>), Progressing while
+    /// hosts that are not yet routed are new (<see cref="HostRouting.ConvergeWithin"/>), Degraded
+    /// with the hosts and why once one that is not new is not routed.
+    /// </summary>
+    private static MeshStatus Status(V1Alpha1Mesh mesh, MeshPlan plan, MeshSnapshot snapshot, bool elected, List<string> podConflicts, IReadOnlyList<V1Alpha1MeshNode> desired)
     {
         var tree = plan.Tree;
         var leaves = Enumerable.Range(tree.FirstLeaf, tree.LeafCount).Where(l => plan.CountUnder(l) > 0).ToList();
@@ -191,26 +198,48 @@ public static class MeshPlanning
         var generation = mesh.Metadata.Generation;
         var old = mesh.Status;
         var conditions = old?.Conditions;
+        var now = new DateTimeOffset(DateTime.SpecifyKind(snapshot.Now, DateTimeKind.Utc));
+
+        // The hosts as their agents report them: the existing MeshNodes (with their statuses) of the planned ones.
+        var existing = snapshot.MeshNodes.ToDictionary(m => m.Metadata.Name, StringComparer.Ordinal);
+        var hosts = desired.Select(d => existing.TryGetValue(d.Metadata.Name, out var e) ? e : d).ToList();
+        var routing = HostRouting.Evaluate(hosts, now);
+        var notRouted = hosts.Where(h => routing[h.Spec.Node] is not null).ToList();
+        var late = notRouted.Where(h => !HostRouting.IsConverging(existing.GetValueOrDefault(h.Metadata.Name), now)).ToList();
+        string Hosts(IReadOnlyList<V1Alpha1MeshNode> list) =>
+            $"{string.Join("; ", list.Take(10).Select(h => $"{h.Spec.Node}: {routing[h.Spec.Node]}"))}{(list.Count > 10 ? $"; and {list.Count - 10} more" : "")}";
+
         if (plan.Errors.Count > 0)
         {
             var message = string.Join("; ", plan.Errors);
+            conditions = Conditions.With(conditions, Conditions.Planned, false, "RangeExhausted", message, generation, snapshot.Now);
             conditions = Conditions.With(conditions, Conditions.Ready, false, "RangeExhausted", message, generation, snapshot.Now);
             conditions = Conditions.With(conditions, Conditions.Degraded, true, "RangeExhausted", message, generation, snapshot.Now);
+            conditions = Conditions.With(conditions, Conditions.Progressing, false, "RangeExhausted", "", generation, snapshot.Now);
         }
         else
         {
-            conditions = Conditions.With(conditions, Conditions.Ready, true, "Planned", $"{placed} node(s) planned in {leaves.Count} sub-mesh(es)", generation, snapshot.Now);
+            conditions = Conditions.With(conditions, Conditions.Planned, true, "Planned", $"{placed} node(s) planned in {leaves.Count} sub-mesh(es)", generation, snapshot.Now);
+            conditions = notRouted.Count == 0
+                ? Conditions.With(conditions, Conditions.Ready, true, "Routed", $"{hosts.Count} host(s) routed", generation, snapshot.Now)
+                : Conditions.With(conditions, Conditions.Ready, false, late.Count > 0 ? "HostsNotRouted" : "Converging", $"{notRouted.Count} of {hosts.Count} host(s) not routed: {Hosts(notRouted)}", generation, snapshot.Now);
+            conditions = notRouted.Count > late.Count
+                ? Conditions.With(conditions, Conditions.Progressing, true, "Converging", $"{notRouted.Count - late.Count} new host(s) not routed yet", generation, snapshot.Now)
+                : Conditions.With(conditions, Conditions.Progressing, false, notRouted.Count == 0 ? "Routed" : "HostsNotRouted", "", generation, snapshot.Now);
             conditions = podConflicts.Count > 0
                 ? Conditions.With(conditions, Conditions.Degraded, true, "PodRangeConflict", PodRangeConflictMessage(podConflicts), generation, snapshot.Now)
-                : Conditions.With(conditions, Conditions.Degraded, false, "AsExpected", "", generation, snapshot.Now);
+                : late.Count > 0
+                    ? Conditions.With(conditions, Conditions.Degraded, true, "HostsNotRouted", $"{late.Count} host(s) not routed {HostRouting.ConvergeWithin.TotalMinutes:0} minutes after they joined: {Hosts(late)}", generation, snapshot.Now)
+                    : Conditions.With(conditions, Conditions.Degraded, false, "AsExpected", "", generation, snapshot.Now);
         }
 
-        conditions = Conditions.With(conditions, Conditions.Progressing, false, "Planned", "", generation, snapshot.Now);
         return new MeshStatus
         {
             ObservedGeneration = generation,
             Conditions = conditions,
             Nodes = placed,
+            ReadyHosts = hosts.Count - notRouted.Count,
+            Arrows = hosts.Sum(h => h.Status?.Arrows?.Count(a => a.Initiated) ?? 0),
             SubMeshCount = leaves.Count,
             Bridges = plan.Bridges.Count,
             SubMeshes = [.. leaves.Take(MaxListedSubMeshes).Select(l => new SubMeshStatus
@@ -231,7 +260,8 @@ public static class MeshPlanning
     {
         var old = mesh.Status ?? new MeshStatus();
         var generation = mesh.Metadata.Generation;
-        var conditions = Conditions.With(old.Conditions, Conditions.Ready, false, reason, message, generation, now);
+        var conditions = Conditions.With(old.Conditions, Conditions.Planned, false, reason, message, generation, now);
+        conditions = Conditions.With(conditions, Conditions.Ready, false, reason, message, generation, now);
         conditions = Conditions.With(conditions, Conditions.Degraded, true, reason, message, generation, now);
         conditions = Conditions.With(conditions, Conditions.Progressing, false, reason, "", generation, now);
         return new MeshStatus
@@ -239,6 +269,8 @@ public static class MeshPlanning
             ObservedGeneration = generation,
             Conditions = conditions,
             Nodes = old.Nodes,
+            ReadyHosts = old.ReadyHosts,
+            Arrows = old.Arrows,
             SubMeshCount = old.SubMeshCount,
             Bridges = old.Bridges,
             SubMeshes = old.SubMeshes,

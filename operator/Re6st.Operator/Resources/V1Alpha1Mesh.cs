@@ -11,9 +11,11 @@ namespace Re6st.Operator.Resources;
 [KubernetesEntity(Group = Group.Name, ApiVersion = Group.Version, Kind = "Mesh", PluralName = "meshes")]
 [Description("A random mesh of tunnels between the selected nodes, routed by Babel.")]
 [PrinterColumn("Nodes", "integer", ".status.nodes")]
+[PrinterColumn("Routed", "integer", ".status.readyHosts")]
+[PrinterColumn("Arrows", "integer", ".status.arrows")]
 [PrinterColumn("Order", "integer", ".spec.order")]
-[PrinterColumn("SubMeshes", "integer", ".status.subMeshCount")]
-[PrinterColumn("Bridges", "integer", ".status.bridges")]
+[PrinterColumn("SubMeshes", "integer", ".status.subMeshCount", Priority = 1)]
+[PrinterColumn("Bridges", "integer", ".status.bridges", Priority = 1)]
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status")]
 [PrinterColumn("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason", Priority = 1)]
 [PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
@@ -175,6 +177,14 @@ public sealed class MeshStatus
     [Description("Nodes with a place in the mesh.")]
     [JsonPropertyName("nodes")]
     public int? Nodes { get; set; }
+
+    [Description("Hosts whose agents report them routed: a status written within 90 s, babeld answering, an arrow, and a route to every live host homed in their sub-meshes.")]
+    [JsonPropertyName("readyHosts")]
+    public int? ReadyHosts { get; set; }
+
+    [Description("Arrows the hosts' agents list (each counted once, at the host that opened it).")]
+    [JsonPropertyName("arrows")]
+    public int? Arrows { get; set; }
 
     [JsonPropertyName("subMeshCount")]
     public int? SubMeshCount { get; set; }

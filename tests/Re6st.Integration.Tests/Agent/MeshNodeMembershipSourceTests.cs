@@ -50,7 +50,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             await _cluster.CreateNodesAsync(test, 1, special);
             await _cluster.CreateNodesAsync(test, 3, labels, start: 1);
             await _cluster.CreateAsync(Cluster.Mesh(test, test, s => { s.PolicyRef = test; s.Babel = new BabelSpec { HelloInterval = "2s" }; }), V1Alpha1Mesh.Plural);
-            await _cluster.ReadyMeshAsync(test, 4, op.Log);
+            await _cluster.PlannedMeshAsync(test, 4, op.Log);
             var meshNodes = (await _cluster.MeshNodesAsync(test)).ToDictionary(m => m.Spec.Node);
 
             foreach (var node in nodes)
@@ -179,6 +179,34 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
                 op.Log);
             await ViewAsync(sourceB, v => v.Peers.Single(p => p.Node.Name == a).Status is { HandOverUntil: null, StandingIn.Count: 0 }, $"{b} sees {a} back", op.Log);
             Assert.Equal("SetElsewhere", Assert.Single((await MeshNodeAsync(a, test)).Status!.Conditions!).Reason);
+        });
+    }
+
+    [Fact]
+    public async Task AnUnchangedStatus_IsWrittenAgainOncePerHeartbeat_WithTheHeartbeatMoved()
+    {
+        await WithMeshAsync("src-beat", 2, async (test, nodes, op) =>
+        {
+            var (a, b) = (nodes[0], nodes[1]);
+
+            // A 2-second heartbeat rather than StatusHeartbeat.Interval's 30 s, to keep the test short.
+            await using var source = MeshNodeMembershipSource.Start(server.AgentApi, a, test, watchSeconds: 1, heartbeat: TimeSpan.FromSeconds(2));
+            await ViewAsync(source, v => v.Peers.Count == 1, $"{a}: its view", op.Log);
+            var published = Status(a, [new PublishedArrow("a1", b, "root", TunnelTechnology.WireGuard, 51820)]);
+            var before = DateTimeOffset.UtcNow;
+            await source.PublishAsync(published, CancellationToken.None);
+            var first = StatusHeartbeat.Parse((await MeshNodeAsync(a, test)).Status!.Heartbeat);
+            Assert.NotNull(first);
+            Assert.InRange(first.Value, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+
+            // Within the heartbeat, the same status writes nothing; past it, the same status is written with a new heartbeat.
+            await source.PublishAsync(published, CancellationToken.None);
+            Assert.Equal(1, source.Writes);
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            await source.PublishAsync(published, CancellationToken.None);
+            Assert.Equal(2, source.Writes);
+            var second = StatusHeartbeat.Parse((await MeshNodeAsync(a, test)).Status!.Heartbeat);
+            Assert.True(second > first, $"the heartbeat did not move: {first:O} then {second:O}");
         });
     }
 
@@ -316,7 +344,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
         {
             await _cluster.CreateNodesAsync(test, count, new Dictionary<string, string> { ["re6st.io/test"] = test });
             await _cluster.CreateAsync(Cluster.Mesh(test, test, edit), V1Alpha1Mesh.Plural);
-            await _cluster.ReadyMeshAsync(test, count, op.Log);
+            await _cluster.PlannedMeshAsync(test, count, op.Log);
             await body(test, nodes, op);
         }
         finally

@@ -83,11 +83,11 @@ public sealed class Cluster(ApiServer server)
             + (log is null ? "" : "\noperator log:\n" + log.Tail()));
     }
 
-    public Task<V1Alpha1Mesh?> ReadyMeshAsync(string name, int nodes, MemoryLogger log, TimeSpan? timeout = null) => EventuallyAsync(
+    public Task<V1Alpha1Mesh?> PlannedMeshAsync(string name, int nodes, MemoryLogger log, TimeSpan? timeout = null) => EventuallyAsync(
         () => MeshAsync(name),
-        m => m?.Status?.ObservedGeneration == m?.Metadata.Generation && m?.Status?.Nodes == nodes && Conditions.IsTrue(m?.Status?.Conditions, "Ready"),
+        m => m?.Status?.ObservedGeneration == m?.Metadata.Generation && m?.Status?.Nodes == nodes && Conditions.IsTrue(m?.Status?.Conditions, Conditions.Planned),
         timeout ?? TimeSpan.FromSeconds(60),
-        $"mesh {name} Ready with {nodes} nodes",
+        $"mesh {name} planned with {nodes} nodes",
         log);
 
     public static V1Alpha1Mesh Mesh(string name, string testLabel, Action<MeshSpecResource>? edit = null)

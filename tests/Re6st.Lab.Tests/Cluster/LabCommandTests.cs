@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using k8s;
+using Re6st.Contracts;
 using Re6st.Core.Addressing;
 using Re6st.Lab;
 using Re6st.Lab.Cluster;
@@ -15,7 +16,8 @@ namespace Re6st.Lab.Tests.Cluster;
 /// <summary>
 /// The lighter lab end to end: <c>re6st lab up --processes</c> (10 hosts, order 2) as a user runs it,
 /// then a policy change through kubectl, accelerated churn under continuous pings (at most 0.1 % lost), two hosts lost,
-/// a deleted MeshNode, and <c>re6st lab down</c>, checked to leave nothing behind. Counters are read
+/// a deleted MeshNode, <c>re6st check</c> (passing, then naming the two hosts whose agents were
+/// killed once their statuses go stale), and <c>re6st lab down</c>, checked to leave nothing behind. Counters are read
 /// from the lab's own Prometheus. Its loss figure is a measurement of the system, so it runs alone,
 /// after the other tests of the assembly.
 /// </summary>
@@ -69,6 +71,11 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             Assert.True(kubectl.ExitCode == 0, kubectl.ToString());
             await EventuallyAsync("every agent follows the 10 s period", TimeSpan.FromSeconds(60), async () => await Query("count(re6st_policy_refresh_period_seconds == 10)") == Nodes);
             output.WriteLine($"policy change reached all {Nodes} agents in {applied.Elapsed.TotalSeconds:F1} s (measured through a 2 s scrape)");
+
+            // re6st check, as a user runs it against the lab's kubeconfig, finds nothing failing.
+            var healthy = await CheckAsync(state);
+            output.WriteLine(healthy.Output);
+            Assert.True(healthy.ExitCode == 0 && !healthy.Output.Contains("FAIL", StringComparison.Ordinal), $"re6st check failed on a healthy lab:\n{healthy}");
 
             // Accelerated churn under continuous pings, across the sub-meshes and within them.
             using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
@@ -135,6 +142,17 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             await EventuallyAsync($"MeshNode {survivor}.{state.Mesh} made again and published by its agent", TimeSpan.FromSeconds(60), async () =>
                 (await LabSnapshot.MeshNodesAsync(client, state.Mesh!, CancellationToken.None)).Any(n => n.Spec.Node == survivor && n.Status?.PublicKey is { Length: > 0 }));
             await EventuallyAsync("the others still reach each other", TimeSpan.FromSeconds(60), async () => (await LabCluster.UnreachablePairsAsync(survivors)).Count == 0);
+
+            // The killed agents write no more: once their statuses are older than
+            // StatusHeartbeat.StaleAfter, re6st check fails and names both hosts.
+            CommandResult? stale = null;
+            await EventuallyAsync($"re6st check names {string.Join(" and ", victims)} as silent", StatusHeartbeat.StaleAfter + TimeSpan.FromSeconds(60), async () =>
+            {
+                stale = await CheckAsync(state);
+                var agents = stale.Output.Split('\n').FirstOrDefault(l => l.StartsWith($"FAIL  mesh {state.Mesh}: agents:", StringComparison.Ordinal));
+                return stale.ExitCode == 1 && agents is not null && victims.All(v => agents.Contains($" {v} (last ", StringComparison.Ordinal)) && survivors.All(h => !agents.Contains($" {h.Name} (", StringComparison.Ordinal));
+            });
+            output.WriteLine(stale!.Output);
             passed = true;
         }
         finally
@@ -210,6 +228,9 @@ public sealed class LabCommandTests(ITestOutputHelper output)
 
         output.WriteLine($"ok: {what}");
     }
+
+    private static Task<CommandResult> CheckAsync(LabState state) =>
+        CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st.dll"), "check", "--kubeconfig", state.Kubeconfig!, "--mesh", state.Mesh!], TimeSpan.FromMinutes(1));
 
     private static Task<CommandResult> CliAsync(IReadOnlyList<string> args, TimeSpan timeout) =>
         CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st.dll"), .. args, "--repository", Repository.Root], timeout);

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Re6st.Contracts;
+using Re6st.Operator.Resources;
+
+namespace Re6st.Operator.Health;
+
+/// <summary>
+/// One mesh as <c>re6st status</c> shows it, from its MeshNodes: each host's arrows, routes and
+/// heartbeat, and the mesh's totals. A pure function of a <see cref="MeshView"/>.
+/// </summary>
+public sealed record MeshReport(
+    string Mesh,
+    string Ready,
+    int Order,
+    int SubMeshes,
+    IReadOnlyList<HostReport> Hosts,
+    int Arrows,
+    int Draining,
+    IReadOnlyDictionary<string, int> ByTechnology,
+    double RoutesMean,
+    double RoutesExpected)
+{
+    /// <summary>Hosts whose status lists no arrow (cut off from the mesh, unless the mesh has one host).</summary>
+    public IReadOnlyList<string> WithoutArrows => [.. Hosts.Where(h => h.Out + h.In == 0 && Hosts.Count > 1).Select(h => h.Host)];
+
+    public static MeshReport Build(MeshView view, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var nodes = view.Nodes.OrderBy(n => n.Spec.Node, StringComparer.Ordinal).ToList();
+        var live = nodes.Where(n => HostRouting.IsLive(n, now)).ToList();
+        var hosts = nodes.Select(n => HostReport.Build(n, live, now)).ToList();
+        var initiated = nodes.SelectMany(n => n.Status?.Arrows ?? []).Where(a => a.Initiated).ToList();
+        var order = view.Mesh.Spec.Order ?? 1;
+        var ready = view.Mesh.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
+        var routes = hosts.Where(h => h.Routes is not null).Select(h => (double)h.Routes!.Value).ToList();
+        return new MeshReport(
+            view.Name,
+            ready switch
+            {
+                { Status: "True" } => "Ready",
+                null => "no Ready condition yet",
+                _ => $"not Ready ({ready.Reason}: {ready.Message})",
+            },
+            order,
+            view.Mesh.Status?.SubMeshCount ?? 1,
+            hosts,
+            initiated.Count,
+            initiated.Count(a => a.State == "draining"),
+            initiated.GroupBy(a => a.Technology ?? "unknown", StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            routes.Count > 0 ? routes.Average() : 0,
+            ExpectedRoutes(order, nodes.Count));
+    }
+
+    /// <summary>The mean routing-table size the n-order mesh aims at: K·N^(1/K) for N hosts at order K.</summary>
+    public static double ExpectedRoutes(int order, int hosts) => hosts == 0 ? 0 : order * Math.Pow(hosts, 1.0 / order);
+
+    public object ToJson() => new
+    {
+        mesh = Mesh,
+        ready = Ready,
+        order = Order,
+        subMeshes = SubMeshes,
+        hosts = Hosts.Count,
+        arrows = Arrows,
+        draining = Draining,
+        byTechnology = ByTechnology,
+        withoutArrows = WithoutArrows,
+        routesMean = Math.Round(RoutesMean, 2),
+        routesExpected = Math.Round(RoutesExpected, 2),
+        hostRows = Hosts.Select(h => h.ToJson()),
+    };
+}
+
+/// <summary>One host of a mesh, from its MeshNode.</summary>
+/// <param name="Peers">Live hosts homed in the sub-meshes it speaks in: it should hold a route to each (<see cref="HostRouting"/>).</param>
+/// <param name="HeartbeatAge">How long ago its agent last wrote its status (null: it never wrote a heartbeat).</param>
+/// <param name="ClockSkew">Its agent's clock minus the API server's at its last heartbeat (null when unknown).</param>
+public sealed record HostReport(
+    string Host,
+    string Role,
+    string SubMeshes,
+    bool HasStatus,
+    int Out,
+    int In,
+    int Draining,
+    int? Routes,
+    int Peers,
+    TimeSpan? HeartbeatAge,
+    TimeSpan? ClockSkew,
+    bool HandsOver,
+    IReadOnlyList<string> StandingIn,
+    IReadOnlyList<string> ArrowPeers)
+{
+    public bool Stale => HeartbeatAge is not { } age || age > StatusHeartbeat.StaleAfter;
+
+    /// <param name="live">The mesh's hosts whose agents wrote their status recently (<see cref="HostRouting.IsLive"/>).</param>
+    public static HostReport Build(V1Alpha1MeshNode node, IReadOnlyList<V1Alpha1MeshNode> live, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(live);
+        var status = node.Status;
+        var arrows = status?.Arrows ?? [];
+        var peers = HostRouting.LivePeers(node, live);
+        var beat = StatusHeartbeat.Parse(status?.Heartbeat);
+        return new HostReport(
+            node.Spec.Node,
+            node.Spec.Role,
+            string.Join(',', node.Spec.Memberships.Select(m => m.SubMesh)),
+            status is not null,
+            arrows.Count(a => a.Initiated),
+            arrows.Count(a => !a.Initiated),
+            arrows.Count(a => a.Initiated && a.State == "draining"),
+            status?.Routes,
+            peers,
+            beat is { } b ? now - b : null,
+            beat is { } written && HeartbeatWrittenAt(node) is { } server ? written - server : null,
+            StatusHeartbeat.Parse(status?.HandOverUntil) is { } until && until > now,
+            status?.StandingIn ?? [],
+            [.. arrows.Select(a => a.Peer).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>
+    /// When the API server recorded the last write of the heartbeat (its managedFields entry, to
+    /// the second): against the heartbeat the agent wrote, it gives the agent's clock skew.
+    /// </summary>
+    private static DateTimeOffset? HeartbeatWrittenAt(V1Alpha1MeshNode node) =>
+        node.Metadata.ManagedFields?
+            .Where(f => f.Time is not null && f.FieldsV1 is not null && JsonSerializer.Serialize(f.FieldsV1).Contains("\"f:heartbeat\"", StringComparison.Ordinal))
+            .Select(f => (DateTimeOffset?)Utc(f.Time!.Value))
+            .Max();
+
+    private static DateTimeOffset Utc(DateTime time) =>
+        new(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc));
+
+    public object ToJson() => new
+    {
+        host = Host,
+        role = Role,
+        subMeshes = SubMeshes,
+        arrowsOut = Out,
+        arrowsIn = In,
+        draining = Draining,
+        routes = Routes,
+        peers = Peers,
+        heartbeatAgeSeconds = HeartbeatAge is { } age ? Math.Round(age.TotalSeconds, 1) : (double?)null,
+        clockSkewSeconds = ClockSkew is { } skew ? Math.Round(skew.TotalSeconds, 1) : (double?)null,
+        handsOver = HandsOver,
+        standingIn = StandingIn,
+    };
+}
