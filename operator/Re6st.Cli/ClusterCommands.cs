@@ -34,7 +34,7 @@ public static class ClusterCommands
           planned, its policy valid, every host's agent writing its status (at most
           {StatusHeartbeatSeconds} s old), an agent pod ready on each host (when the agents run as pods),
           babeld answering, every host with arrows, no part of the mesh cut off from the rest, each
-          host routing to every live host homed in its sub-meshes, the agents' clocks, hand-overs under way.
+          host routing to every live host homed in its sub-meshes, hand-overs under way.
 
           --mesh M         that mesh only
           --json           every item as one JSON object per line: name, outcome, reason, look, hosts

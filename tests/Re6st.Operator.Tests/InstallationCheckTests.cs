@@ -24,7 +24,7 @@ public sealed class InstallationCheckTests
 
         Assert.All(items, i => Assert.True(i.Outcome == Outcome.Pass, i.ToString()));
         Assert.Equal(
-            ["crds", "operator", "mesh m: planned", "mesh m: policy", "mesh m: agents", "mesh m: agent pods", "mesh m: babeld", "mesh m: arrows", "mesh m: partition", "mesh m: routes", "mesh m: clocks"],
+            ["crds", "operator", "mesh m: planned", "mesh m: policy", "mesh m: agents", "mesh m: agent pods", "mesh m: babeld", "mesh m: arrows", "mesh m: partition", "mesh m: routes"],
             items.Select(i => i.Name));
     }
 
@@ -90,23 +90,6 @@ public sealed class InstallationCheckTests
         Assert.Equal(Outcome.Warn, routes.Outcome);
         Assert.Equal(["b"], routes.Hosts);
         Assert.Contains("b (1 < 2)", routes.Reason, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void AClockAheadOfTheApiServers_IsAWarning_NamingTheHostAndTheSkew()
-    {
-        var view = Healthy(edit: n =>
-        {
-            if (n.Spec.Node == "c")
-            {
-                n.Metadata.ManagedFields = [Written(Now - TimeSpan.FromSeconds(12))];
-            }
-        });
-
-        var clocks = Item(view, "mesh m: clocks");
-
-        Assert.Equal(Outcome.Warn, clocks.Outcome);
-        Assert.Contains("c (+7 s)", clocks.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -231,7 +214,7 @@ public sealed class InstallationCheckTests
         arrows ??= [("a", "b"), ("b", "c"), ("c", "a")];
         var nodes = hosts.Select(h => new V1Alpha1MeshNode
         {
-            Metadata = new V1ObjectMeta { Name = $"{h}.m", ManagedFields = [Written(Now - TimeSpan.FromSeconds(5))] },
+            Metadata = new V1ObjectMeta { Name = $"{h}.m" },
             Spec = new MeshNodeSpec { Mesh = "m", Node = h, HomeSubMesh = "root", Memberships = [new MembershipResource { SubMesh = "root" }] },
             Status = new MeshNodeStatus
             {
@@ -263,15 +246,6 @@ public sealed class InstallationCheckTests
             [.. hosts.Select(h => new PodView("re6st-system", $"agent-{h}", h, true))],
             [new MeshView(mesh, "default", policy, nodes)]);
     }
-
-    // The API server's record of the agent's last status write (to the second).
-    private static V1ManagedFieldsEntry Written(DateTimeOffset at) => new()
-    {
-        Manager = "re6st-agent",
-        Operation = "Update",
-        Time = at.UtcDateTime,
-        FieldsV1 = JsonSerializer.Deserialize<JsonElement>("""{"f:status":{"f:heartbeat":{},"f:routes":{}}}"""),
-    };
 
     private static CheckItem Item(ClusterView view, string name) => InstallationCheck.Run(view, "re6st-system").Single(i => i.Name == name);
 }

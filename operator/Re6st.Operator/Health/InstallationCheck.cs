@@ -27,9 +27,6 @@ public sealed record CheckItem(string Name, Outcome Outcome, string Reason, stri
 /// </summary>
 public static class InstallationCheck
 {
-    /// <summary>The largest clock difference between an agent and the API server that is not worth a warning (the server records times to the second).</summary>
-    public static readonly TimeSpan SkewTolerance = TimeSpan.FromSeconds(2);
-
     public static IReadOnlyList<CheckItem> Run(ClusterView view, string installNamespace)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -168,13 +165,6 @@ public static class InstallationCheck
         yield return short_.Count == 0
             ? new CheckItem($"{name}: routes", Outcome.Pass, $"each host holds a route to every live host homed in its sub-meshes; {report.RoutesMean:0.#} routes per host on average (K·N^(1/K) = {report.RoutesExpected:0.#})")
             : new CheckItem($"{name}: routes", Outcome.Warn, $"fewer routes than live hosts homed in their sub-meshes on {string.Join(", ", short_.Select(h => $"{h.Host} ({h.Routes} < {h.Peers})"))}: still converging, or cut off from part of the mesh", logs, [.. short_.Select(h => h.Host)]);
-
-        // The agents' clocks against the API server's (hand-over deadlines and heartbeats are times).
-        var skewed = live.Where(h => h.ClockSkew is { } s && s.Duration() > SkewTolerance).ToList();
-        var measured = live.Count(h => h.ClockSkew is not null);
-        yield return skewed.Count > 0
-            ? new CheckItem($"{name}: clocks", Outcome.Warn, $"clock off the API server's by more than {Seconds(SkewTolerance)} on {string.Join(", ", skewed.Select(h => $"{h.Host} ({h.ClockSkew!.Value.TotalSeconds:+0.#;-0.#} s)"))}", "the hosts' NTP")
-            : new CheckItem($"{name}: clocks", measured > 0 ? Outcome.Pass : Outcome.Warn, measured > 0 ? $"{measured} host(s) within {Seconds(SkewTolerance)} of the API server's clock" : "no host's clock could be compared (no heartbeat write recorded)");
 
         // Hand-overs: a deadline long past means an agent that handed over and never came back.
         var handingOver = hosts.Where(h => h.HandsOver).Select(h => h.Host).ToList();

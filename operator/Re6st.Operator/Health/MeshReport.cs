@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Re6st.Contracts;
 using Re6st.Operator.Resources;
 
@@ -74,7 +73,6 @@ public sealed record MeshReport(
 /// <summary>One host of a mesh, from its MeshNode.</summary>
 /// <param name="Peers">Live hosts homed in the sub-meshes it speaks in: it should hold a route to each (<see cref="HostRouting"/>).</param>
 /// <param name="HeartbeatAge">How long ago its agent last wrote its status (null: it never wrote a heartbeat).</param>
-/// <param name="ClockSkew">Its agent's clock minus the API server's at its last heartbeat (null when unknown).</param>
 public sealed record HostReport(
     string Host,
     string Role,
@@ -86,7 +84,6 @@ public sealed record HostReport(
     int? Routes,
     int Peers,
     TimeSpan? HeartbeatAge,
-    TimeSpan? ClockSkew,
     bool HandsOver,
     IReadOnlyList<string> StandingIn,
     IReadOnlyList<string> ArrowPeers)
@@ -113,24 +110,10 @@ public sealed record HostReport(
             status?.Routes,
             peers,
             beat is { } b ? now - b : null,
-            beat is { } written && HeartbeatWrittenAt(node) is { } server ? written - server : null,
             StatusHeartbeat.Parse(status?.HandOverUntil) is { } until && until > now,
             status?.StandingIn ?? [],
             [.. arrows.Select(a => a.Peer).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
     }
-
-    /// <summary>
-    /// When the API server recorded the last write of the heartbeat (its managedFields entry, to
-    /// the second): against the heartbeat the agent wrote, it gives the agent's clock skew.
-    /// </summary>
-    private static DateTimeOffset? HeartbeatWrittenAt(V1Alpha1MeshNode node) =>
-        node.Metadata.ManagedFields?
-            .Where(f => f.Time is not null && f.FieldsV1 is not null && JsonSerializer.Serialize(f.FieldsV1).Contains("\"f:heartbeat\"", StringComparison.Ordinal))
-            .Select(f => (DateTimeOffset?)Utc(f.Time!.Value))
-            .Max();
-
-    private static DateTimeOffset Utc(DateTime time) =>
-        new(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc));
 
     public object ToJson() => new
     {
@@ -143,7 +126,6 @@ public sealed record HostReport(
         routes = Routes,
         peers = Peers,
         heartbeatAgeSeconds = HeartbeatAge is { } age ? Math.Round(age.TotalSeconds, 1) : (double?)null,
-        clockSkewSeconds = ClockSkew is { } skew ? Math.Round(skew.TotalSeconds, 1) : (double?)null,
         handsOver = HandsOver,
         standingIn = StandingIn,
     };

@@ -7,6 +7,7 @@ using Re6st.Core.Addressing;
 using Re6st.Lab;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Netns;
+using Re6st.Operator.Resources;
 using Re6st.Runtime;
 using Re6st.Testing;
 using Xunit.Abstractions;
@@ -153,6 +154,16 @@ public sealed class LabCommandTests(ITestOutputHelper output)
                 return stale.ExitCode == 1 && agents is not null && victims.All(v => agents.Contains($" {v} (last ", StringComparison.Ordinal)) && survivors.All(h => !agents.Contains($" {h.Name} (", StringComparison.Ordinal));
             });
             output.WriteLine(stale!.Output);
+
+            // Ready means routed: the Mesh is no longer Ready, and Degraded names the two hosts.
+            await EventuallyAsync($"the Mesh Degraded, naming {string.Join(" and ", victims)}", TimeSpan.FromSeconds(60), async () =>
+            {
+                var conditions = (await client.CustomObjects.GetClusterCustomObjectAsync<V1Alpha1Mesh>(Group.Name, Group.Version, V1Alpha1Mesh.Plural, state.Mesh!)).Status?.Conditions ?? [];
+                var degraded = conditions.FirstOrDefault(c => c.Type == "Degraded");
+                output.WriteLine($"Mesh conditions: {string.Join("; ", conditions.Select(c => $"{c.Type}={c.Status} {c.Reason}: {c.Message}"))}");
+                return conditions.Any(c => c is { Type: "Ready", Status: "False" }) && degraded is { Status: "True", Reason: "HostsNotRouted" }
+                    && victims.All(v => degraded.Message!.Contains($"{v}: its agent wrote nothing", StringComparison.Ordinal));
+            });
             passed = true;
         }
         finally
