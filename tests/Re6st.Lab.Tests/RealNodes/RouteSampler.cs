@@ -31,13 +31,13 @@ public sealed class RouteSampler : IAsyncDisposable
 
     public static RouteSampler Start(IReadOnlyList<LabHost> hosts) => new(hosts);
 
-    /// <summary>What <paramref name="host"/> routed from a second before <paramref name="at"/> to two seconds after.</summary>
+    /// <summary>What <paramref name="host"/> routed from two seconds before <paramref name="at"/> to six seconds after.</summary>
     public string Around(string host, DateTime at)
     {
         lock (_samples)
         {
             var text = new StringBuilder();
-            foreach (var (time, _, sample) in _samples.Where(s => s.Host == host && s.At >= at - TimeSpan.FromSeconds(1) && s.At <= at + TimeSpan.FromSeconds(2)))
+            foreach (var (time, _, sample) in _samples.Where(s => s.Host == host && s.At >= at - TimeSpan.FromSeconds(2) && s.At <= at + TimeSpan.FromSeconds(6)))
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"{host} at {time:HH:mm:ss.f}:");
                 text.AppendLine(sample);
@@ -45,6 +45,16 @@ public sealed class RouteSampler : IAsyncDisposable
 
             return text.Length == 0 ? $"(no route sample of {host} around {at:HH:mm:ss.f})" : text.ToString();
         }
+    }
+
+    // "5: re600e: <POINTOPOINT,...> ... \    link/none \    RX: bytes packets errors dropped ... \    1234 12 0 0 ... \
+    // TX: ... \    5678 34 0 0 ..." (ip -s -o link) as "re600e rx 12 (dropped 0) tx 34 (dropped 0)".
+    private static string Counters(string line)
+    {
+        var parts = line.Split('\\', StringSplitOptions.TrimEntries);
+        var name = line.Split(':', 3)[1].Trim().Split('@')[0];
+        string Figures(int i) => i < parts.Length && parts[i].Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: >= 4 } f ? $"{f[1]} (dropped {f[3]})" : "?";
+        return $"{name} rx {Figures(3)} tx {Figures(5)}";
     }
 
     /// <summary>Stops sampling (what was sampled stays readable); again does nothing.</summary>
@@ -72,9 +82,14 @@ public sealed class RouteSampler : IAsyncDisposable
                 {
                     var result = await CommandRunner.RunAsync("ip", ["-6", "-n", host.Namespace, "-force", "-batch", file], TimeSpan.FromSeconds(5));
                     var routes = string.Join('\n', result.Output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("fe80", StringComparison.Ordinal) && !l.StartsWith("multicast", StringComparison.Ordinal) && !l.Contains("proto kernel", StringComparison.Ordinal)));
+
+                    // Each arrow's packet counters: whether the host's packets leave by the
+                    // interface its route names, and whether the peer's come in.
+                    var links = await CommandRunner.RunAsync("ip", ["-n", host.Namespace, "-s", "-o", "link", "show"], TimeSpan.FromSeconds(5));
+                    var counters = string.Join('\n', links.Output.Split('\n').Where(l => l.Contains(": re6", StringComparison.Ordinal)).Select(Counters));
                     lock (_samples)
                     {
-                        _samples.Add((DateTime.UtcNow, host.Name, routes + (result.Error.Length > 0 ? "\n" + result.Error.Trim() : "")));
+                        _samples.Add((DateTime.UtcNow, host.Name, routes + (result.Error.Length > 0 ? "\n" + result.Error.Trim() : "") + "\n" + counters));
                     }
                 }
                 catch (TimeoutException)
