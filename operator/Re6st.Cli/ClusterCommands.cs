@@ -76,48 +76,20 @@ public static class ClusterCommands
         }
 
         using var reader = ClusterReader.Open(a, CrdsCommand.RepositoryRoot());
-        using var interrupted = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        if (a.Has("--json"))
         {
-            e.Cancel = true;
-            interrupted.Cancel();
-        };
-        do
-        {
-            var view = await ReadAsync(reader, a.Text("--mesh"), interrupted.Token);
+            var view = await ReadAsync(reader, a.Text("--mesh"), CancellationToken.None);
             if (view is null)
             {
                 return 2;
             }
 
-            var reports = view.Meshes.Select(m => MeshReport.Build(m, view.Now)).ToList();
-            if (a.Has("--json"))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new { cluster = reader.Where, meshes = reports.Select(r => r.ToJson()) }));
-                return 0;
-            }
-
-            if (a.Has("--watch"))
-            {
-                Console.Clear();
-                Console.WriteLine($"{DateTime.Now:HH:mm:ss} (every 2 s; Ctrl-C to stop)");
-            }
-
-            Console.Write(Render(reader.Where, reports));
-            if (a.Has("--watch"))
-            {
-                try
-                {
-                    await Task.Delay(2000, interrupted.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
+            Console.WriteLine(JsonSerializer.Serialize(new { cluster = reader.Where, meshes = view.Meshes.Select(m => MeshReport.Build(m, view.Now).ToJson()) }));
+            return 0;
         }
-        while (a.Has("--watch") && !interrupted.IsCancellationRequested);
-        return 0;
+
+        return await Redraw.RunAsync(a.Has("--watch"), async token =>
+            await ReadAsync(reader, a.Text("--mesh"), token) is { } view ? Render(reader.Where, [.. view.Meshes.Select(m => MeshReport.Build(m, view.Now))]) : null);
     }
 
     public static async Task<int> CheckAsync(string[] args)

@@ -149,7 +149,7 @@ public sealed class ClusterReader : IDisposable
         try
         {
             var lease = await _client.CoordinationV1.ReadNamespacedLeaseAsync(LeaseName, Namespace, cancellationToken: cancellationToken);
-            DateTimeOffset? renewed = lease.Spec.RenewTime is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t.ToUniversalTime(), DateTimeKind.Utc)) : null;
+            DateTimeOffset? renewed = lease.Spec.RenewTime is { } t ? new DateTimeOffset(t.ToUniversalTime()) : null;
             return new LeaseView(Namespace, LeaseName, lease.Spec.HolderIdentity, renewed, TimeSpan.FromSeconds(lease.Spec.LeaseDurationSeconds ?? 15));
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)

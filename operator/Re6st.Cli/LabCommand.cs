@@ -325,36 +325,7 @@ public static class LabCommand
             return 0;
         }
 
-        using var interrupted = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            interrupted.Cancel();
-        };
-        do
-        {
-            var text = (await LabSnapshot.ReadAsync(state, interrupted.Token)).Render(options.Repository);
-            if (watch)
-            {
-                Console.Clear();
-                Console.WriteLine($"{DateTime.Now:HH:mm:ss} (every 2 s; Ctrl-C to stop)");
-            }
-
-            Console.Write(text);
-            if (watch)
-            {
-                try
-                {
-                    await Task.Delay(2000, interrupted.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-        while (watch && !interrupted.IsCancellationRequested);
-        return 0;
+        return await Redraw.RunAsync(watch, async token => (await LabSnapshot.ReadAsync(state, token)).Render(options.Repository));
     }
 
     /// <summary>Removes the lab (<see cref="LabTeardown"/>), saying what it does; true when nothing is left.</summary>

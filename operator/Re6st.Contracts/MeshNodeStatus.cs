@@ -61,6 +61,9 @@ public static class StatusHeartbeat
     /// <summary>Three missed renewals: the agent is stopped, hung or cut off from the API server.</summary>
     public static readonly TimeSpan StaleAfter = 3 * Interval;
 
+    /// <summary>Whether a heartbeat <paramref name="age"/> old is past <see cref="StaleAfter"/>.</summary>
+    public static bool IsStale(TimeSpan age) => age > StaleAfter;
+
     /// <summary>The format of <see cref="MeshNodeStatus.Heartbeat"/> (and of hand-over deadlines): RFC 3339 with milliseconds, UTC.</summary>
     public static string Format(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);

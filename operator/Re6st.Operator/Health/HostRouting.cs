@@ -21,7 +21,7 @@ public static class HostRouting
     public static bool IsLive(V1Alpha1MeshNode node, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return StatusHeartbeat.Parse(node.Status?.Heartbeat) is { } beat && now - beat <= StatusHeartbeat.StaleAfter;
+        return StatusHeartbeat.Parse(node.Status?.Heartbeat) is { } beat && !StatusHeartbeat.IsStale(now - beat);
     }
 
     /// <summary>For each host of <paramref name="nodes"/>, why it is not routed, or null when it is.</summary>
@@ -59,7 +59,7 @@ public static class HostRouting
         }
 
         // No figure that moves with the clock: the Mesh's conditions say this, and would change at every look.
-        if (now - beat > StatusHeartbeat.StaleAfter)
+        if (StatusHeartbeat.IsStale(now - beat))
         {
             return $"its agent wrote nothing for over {StatusHeartbeat.StaleAfter.TotalSeconds:0} s";
         }

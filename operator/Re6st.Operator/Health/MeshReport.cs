@@ -1,4 +1,5 @@
 using Re6st.Contracts;
+using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;
 
 namespace Re6st.Operator.Health;
@@ -30,7 +31,7 @@ public sealed record MeshReport(
         var hosts = nodes.Select(n => HostReport.Build(n, live, now)).ToList();
         var initiated = nodes.SelectMany(n => n.Status?.Arrows ?? []).Where(a => a.Initiated).ToList();
         var order = view.Mesh.Spec.Order ?? 1;
-        var ready = view.Mesh.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
+        var ready = view.Mesh.Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.Ready);
         var routes = hosts.Where(h => h.Routes is not null).Select(h => (double)h.Routes!.Value).ToList();
         return new MeshReport(
             view.Name,
@@ -88,7 +89,7 @@ public sealed record HostReport(
     IReadOnlyList<string> StandingIn,
     IReadOnlyList<string> ArrowPeers)
 {
-    public bool Stale => HeartbeatAge is not { } age || age > StatusHeartbeat.StaleAfter;
+    public bool Stale => HeartbeatAge is not { } age || StatusHeartbeat.IsStale(age);
 
     /// <param name="live">The mesh's hosts whose agents wrote their status recently (<see cref="HostRouting.IsLive"/>).</param>
     public static HostReport Build(V1Alpha1MeshNode node, IReadOnlyList<V1Alpha1MeshNode> live, DateTimeOffset now)
