@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Re6st.Contracts;
 using Re6st.Core.Policy;
