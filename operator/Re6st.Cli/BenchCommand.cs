@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -14,70 +15,44 @@ namespace Re6st.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class BenchCommand
 {
-    public const string Usage = """
-        usage: re6st bench operator [--nodes N] [--order K] [--json FILE]
-               re6st bench lab [--hosts N] [--reroutes K] [--json FILE]
-
-          Starts a real etcd + kube-apiserver on loopback, creates N Node objects, runs the operator
-          as its own process, applies a Mesh selecting them, and measures the time until every
-          MeshNode exists and the Mesh is Ready, and the operator's memory. Prints one JSON object.
-
-          --nodes N    Node objects (default 5000)
-          --order K    the Mesh's order, 1 to 3 (default 2)
-          --json FILE  also write the JSON to FILE
-
-        """ + LabBench.Usage + ClusterBench.Usage + PodsBench.Usage;
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        if (args.Length > 0 && args[0] is "-h" or "--help" or "help")
+        var nodes = CliOptions.Number("--nodes", "N", "Node objects", 5000, 1, 100_000);
+        var order = CliOptions.Number("--order", "K", "the Mesh's order", 2, 1, 3);
+        var json = CliOptions.JsonFile();
+        var operatorBench = new Command("operator", """
+            The operator on a real API server: seconds until N hosts are planned, and its memory.
+
+            Starts a real etcd + kube-apiserver on loopback, creates N Node objects, runs the operator
+            as its own process, applies a Mesh selecting them, and measures the time until every
+            MeshNode exists and the Mesh is Planned, and the operator's memory. Prints one JSON object.
+            """).With(nodes, order, json);
+        operatorBench.SetAction(async (r, token) =>
         {
-            Console.WriteLine(Usage);
+            await PrintAsync(await OperatorAsync(r.GetValue(nodes), r.GetValue(order)), r.GetValue(json));
             return 0;
-        }
-
-        if (args.Length > 0 && args[0] == "lab")
-        {
-            return await LabBench.RunAsync(args[1..]);
-        }
-
-        if (args.Length > 0 && args[0] == "cluster")
-        {
-            return await ClusterBench.RunAsync(args[1..]);
-        }
-
-        if (args.Length > 0 && args[0] == "pods")
-        {
-            return await PodsBench.RunAsync(args[1..]);
-        }
-
-        if (args.Length == 0 || args[0] != "operator")
-        {
-            throw new UsageException(args.Length == 0 ? "name a benchmark: operator, lab, cluster or pods" : $"unknown benchmark '{args[0]}'");
-        }
-
-        var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--json" }, new HashSet<string> { "--help" });
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-
-        var nodes = a.Number("--nodes", 5000, 1, 100_000);
-        var order = a.Number("--order", 2, 1, 3);
-        await PrintAsync(await OperatorAsync(nodes, order), a);
-        return 0;
+        });
+        return new Command("bench", "Benchmarks that print figures as one JSON object: operator, lab, cluster, pods.")
+            .With(operatorBench, LabBench.Create(), ClusterBench.Create(), PodsBench.Create());
     }
 
-    /// <summary>A benchmark's one JSON object: on stdout, and in the --json file when given.</summary>
-    public static async Task PrintAsync<T>(T result, Arguments arguments)
+    /// <summary>A benchmark's one JSON object: on stdout, and in <paramref name="jsonPath"/> when given.</summary>
+    public static async Task PrintAsync<T>(T result, string? jsonPath)
     {
-        ArgumentNullException.ThrowIfNull(arguments);
         var json = JsonSerializer.Serialize(result, SimCommand.Json);
         Console.WriteLine(json);
-        if (arguments.Text("--json") is { } path)
+        if (jsonPath is not null)
         {
-            await File.WriteAllTextAsync(path, json + "\n");
+            await File.WriteAllTextAsync(jsonPath, json + "\n");
+        }
+    }
+
+    /// <summary>Root is needed: hosts are network namespaces (and, on real nodes, cgroups and containerd).</summary>
+    public static void NeedRoot(string why)
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new UsageException($"needs root: {why}");
         }
     }
 

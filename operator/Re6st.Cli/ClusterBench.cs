@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Re6st.Lab.Kube;
 
@@ -12,43 +13,33 @@ namespace Re6st.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ClusterBench
 {
-    public const string Usage = """
-               re6st bench cluster [--nodes N] [--settle S] [--json FILE]
-
-          Brings up the real-node lab of `re6st lab up` (control plane, N real nodes, images built
-          here, helm install) and prints one JSON object: seconds from the start until the images
-          are built, the API server answers, every node is Ready, every re6st pod runs and every
-          pair of hosts pings over the mesh; then, S seconds later, the resident memory (MiB) of
-          each node's kubelet, containerd, kube-proxy, shims and re6st pods, and of the control
-          plane's programs. Needs root. Removes everything it made.
-
-          --nodes N    real nodes (default 10)
-          --settle S   seconds between the mesh being whole and the memory reading (default 60)
-          --json FILE  also write the JSON to FILE
-
-        """;
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var a = new Arguments(args, new HashSet<string> { "--nodes", "--settle", "--json", "--repository" }, new HashSet<string> { "--help" });
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(BenchCommand.Usage);
-            return 0;
-        }
+        var nodes = CliOptions.Number("--nodes", "N", "real nodes", 10, 2, 26);
+        var settle = CliOptions.Number("--settle", "S", "seconds between the mesh being whole and the memory reading", 60, 0, 3600);
+        var json = CliOptions.JsonFile();
+        var repository = CliOptions.Repository();
+        var command = new Command("cluster", """
+            What `re6st lab up` costs on real nodes: time per step and memory per program.
 
-        if (!Environment.IsPrivilegedProcess)
-        {
-            Console.Error.WriteLine("re6st bench cluster: needs root (network namespaces, cgroups, containerd)");
-            return 1;
-        }
+            Brings up the real-node lab of `re6st lab up` (control plane, N real nodes, images built
+            here, helm install) and prints one JSON object: seconds from the start until the images
+            are built, the API server answers, every node is Ready, every re6st pod runs and every
+            pair of hosts pings over the mesh; then, S seconds later, the resident memory (MiB) of
+            each node's kubelet, containerd, kube-proxy, shims and re6st pods, and of the control
+            plane's programs. Needs root. Removes everything it made.
+            """).With(nodes, settle, json, repository);
+        command.SetAction((r, token) => RunAsync(r.GetValue(nodes), r.GetValue(settle), r.RepositoryOf(repository), r.GetValue(json)));
+        return command;
+    }
 
-        var nodes = a.Number("--nodes", 10, 2, 26);
-        var settle = a.Number("--settle", 60, 0, 3600);
+    private static async Task<int> RunAsync(int nodes, int settle, string repository, string? jsonPath)
+    {
+        BenchCommand.NeedRoot("network namespaces, cgroups, containerd");
         var clock = Stopwatch.StartNew();
         void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
         await using var cluster = await RealCluster.StartAsync(
-            new RealClusterOptions { Repository = a.Text("--repository") ?? CrdsCommand.RepositoryRoot(), Nodes = nodes },
+            new RealClusterOptions { Repository = repository, Nodes = nodes },
             Step,
             _ => { },
             CancellationToken.None);
@@ -65,7 +56,7 @@ public static class ClusterBench
                 kinds.ToDictionary(k => k, k => perNode.Values.Max(n => n.GetValueOrDefault(k))),
                 controlPlane,
                 Math.Round(clock.Elapsed.TotalSeconds, 1)),
-            a);
+            jsonPath);
         return 0;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -12,73 +13,78 @@ namespace Re6st.Cli;
 /// </summary>
 public static class ClusterCommands
 {
-    public static readonly string StatusUsage = $"""
-        usage: re6st status [--mesh M] [--watch | --json] [--kubeconfig F] [--context C] [--namespace NS]
-
-          Each mesh from its MeshNodes: every host's arrows out and in, drains, routes against the
-          live hosts homed in its sub-meshes, how long ago its agent wrote its status; the mesh's arrows by
-          state and technology, hosts without arrows, routes per host against K·N^(1/K).
-
-          --mesh M         that mesh only
-          --watch          redraws it every 2 seconds
-          --json           the figures as one JSON object
-        {ClusterReader.KubeOptionsUsage}
-        Also a kubectl plugin: with kubectl-re6st on the PATH, kubectl re6st status.
-        """;
-
-    public static readonly string CheckUsage = $"""
-        usage: re6st check [--mesh M] [--json] [--kubeconfig F] [--context C] [--namespace NS]
-
-          Whether the installation works, item by item (pass, warn, FAIL) with the reason and what
-          to look at: the CRDs installed and this re6st's, an operator leading, and for each mesh:
-          planned, its policy valid, every host's agent writing its status (at most
-          {StatusHeartbeatSeconds} s old), an agent pod ready on each host (when the agents run as pods),
-          babeld answering, every host with arrows, no part of the mesh cut off from the rest, each
-          host routing to every live host homed in its sub-meshes, hand-overs under way.
-
-          --mesh M         that mesh only
-          --json           every item as one JSON object per line: name, outcome, reason, look, hosts
-        {ClusterReader.KubeOptionsUsage}
-        exit code: 0 nothing failed (warnings may be printed), 1 an item failed, 2 a usage error or
-        no cluster to read
-        """;
-
-    public static readonly string GraphUsage = $"""
-        usage: re6st graph [--mesh M] -o FILE.svg|FILE.dot|FILE.png [--kubeconfig F] [--context C]
-
-          The live mesh as a picture, from its MeshNodes: a host per node coloured by its home
-          sub-mesh, bridges ringed, the region (when the MeshNode carries it) as a label only; an
-          arrow per line, coloured by technology, dashed while it drains. .svg is drawn here (hosts
-          on a circle); .dot is Graphviz's text; .png needs Graphviz's dot on the PATH.
-
-          --mesh M         the mesh to draw (needed when there is more than one)
-          -o, --output F   where to write it; its extension chooses the format
-        {ClusterReader.KubeOptionsUsage}
-        """;
-
-    private static readonly HashSet<string> StatusFlags = new(StringComparer.Ordinal) { "--watch", "--json", "--help" };
-    private static readonly HashSet<string> CheckFlags = new(StringComparer.Ordinal) { "--json", "--help" };
-
     private static int StatusHeartbeatSeconds => (int)Re6st.Contracts.StatusHeartbeat.StaleAfter.TotalSeconds;
 
-    public static async Task<int> StatusAsync(string[] args)
+    public static Command Status()
     {
-        var a = new Arguments(args, Options, StatusFlags);
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(StatusUsage);
-            return 0;
-        }
+        var kube = new KubeOptions();
+        var mesh = MeshOption("that mesh only");
+        var watch = CliOptions.Flag("--watch", "redraws it every 2 seconds");
+        var json = CliOptions.Flag("--json", "the figures as one JSON object");
+        var command = new Command("status", """
+            A cluster's meshes, hosts and arrows, from any kubeconfig.
 
-        if (a.Has("--watch") && a.Has("--json"))
+            A cluster's meshes from their MeshNodes, from any kubeconfig: every host's arrows out and
+            in, drains, routes against the live hosts homed in its sub-meshes, how long ago its agent
+            wrote its status; the mesh's arrows by state and technology, hosts without arrows, routes
+            per host against K·N^(1/K). Also a kubectl plugin: kubectl re6st status.
+            """).With([mesh, watch, json, .. kube.All]);
+        command.SetAction((r, token) => StatusAsync(kube.Open(r), r.GetValue(mesh), r.GetValue(watch), r.GetValue(json)));
+        return command;
+    }
+
+    public static Command Check()
+    {
+        var kube = new KubeOptions();
+        var mesh = MeshOption("that mesh only");
+        var json = CliOptions.Flag("--json", "every item as one JSON object per line: name, outcome, reason, look, hosts");
+        var command = new Command("check", $"""
+            Whether a cluster's re6st works, item by item; exit code 1 when an item fails.
+
+            Whether a cluster's re6st works, item by item (pass, warn, FAIL) with the reason and what
+            to look at: the CRDs installed and this re6st's, an operator leading, and for each mesh:
+            planned, its policy valid, every host's agent writing its status (at most
+            {StatusHeartbeatSeconds} s old), an agent pod ready on each host (when the agents run as
+            pods), babeld answering, every host with arrows, no part of the mesh cut off from the
+            rest, each host routing to every live host homed in its sub-meshes, hand-overs under way.
+            Exit code: 0 nothing failed (warnings may be printed), 1 an item failed, 2 a usage error
+            or no cluster to read.
+            """).With([mesh, json, .. kube.All]);
+        command.SetAction((r, token) => CheckAsync(kube.Open(r), r.GetValue(mesh), r.GetValue(json)));
+        return command;
+    }
+
+    public static Command Graph()
+    {
+        var kube = new KubeOptions();
+        var mesh = MeshOption("the mesh to draw (needed when there is more than one)");
+        var output = CliOptions.Text("--output", "FILE", "where to write it; its extension chooses the format: .svg, .dot or .png", "-o");
+        output.Required = true;
+        var command = new Command("graph", """
+            A picture of a cluster's live mesh: SVG, DOT or PNG.
+
+            The live mesh as a picture, from its MeshNodes: a host per node coloured by its home
+            sub-mesh, bridges ringed, the region (when the MeshNode carries it) as a label only; an
+            arrow per line, coloured by technology, dashed while it drains. .svg is drawn here (hosts
+            on a circle); .dot is Graphviz's text; .png needs Graphviz's dot on the PATH.
+            """).With([mesh, output, .. kube.All]);
+        command.SetAction((r, token) => GraphAsync(r, kube, r.GetValue(mesh), r.GetValue(output)!));
+        return command;
+    }
+
+    private static Option<string> MeshOption(string description) => CliOptions.Text("--mesh", "M", description);
+
+    private static async Task<int> StatusAsync(ClusterReader opened, string? mesh, bool watch, bool json)
+    {
+        if (watch && json)
         {
             throw new UsageException("--watch redraws a table; --json prints once: choose one");
         }
 
-        using var reader = ClusterReader.Open(a, CrdsCommand.RepositoryRoot());
-        if (a.Has("--json"))
+        using var reader = opened;
+        if (json)
         {
-            var view = await ReadAsync(reader, a.Text("--mesh"), CancellationToken.None);
+            var view = await ReadAsync(reader, mesh, CancellationToken.None);
             if (view is null)
             {
                 return 2;
@@ -88,21 +94,14 @@ public static class ClusterCommands
             return 0;
         }
 
-        return await Redraw.RunAsync(a.Has("--watch"), async token =>
-            await ReadAsync(reader, a.Text("--mesh"), token) is { } view ? Render(reader.Where, [.. view.Meshes.Select(m => MeshReport.Build(m, view.Now))]) : null);
+        return await Redraw.RunAsync(watch, async token =>
+            await ReadAsync(reader, mesh, token) is { } view ? Render(reader.Where, [.. view.Meshes.Select(m => MeshReport.Build(m, view.Now))]) : null);
     }
 
-    public static async Task<int> CheckAsync(string[] args)
+    private static async Task<int> CheckAsync(ClusterReader opened, string? mesh, bool json)
     {
-        var a = new Arguments(args, Options, CheckFlags);
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(CheckUsage);
-            return 0;
-        }
-
-        using var reader = ClusterReader.Open(a, CrdsCommand.RepositoryRoot());
-        var view = await ReadAsync(reader, a.Text("--mesh"), CancellationToken.None);
+        using var reader = opened;
+        var view = await ReadAsync(reader, mesh, CancellationToken.None);
         if (view is null)
         {
             return 2;
@@ -111,13 +110,13 @@ public static class ClusterCommands
         var items = InstallationCheck.Run(view, reader.Namespace);
         foreach (var item in items)
         {
-            Console.WriteLine(a.Has("--json")
+            Console.WriteLine(json
                 ? JsonSerializer.Serialize(new { name = item.Name, outcome = item.Outcome.ToString().ToLowerInvariant(), reason = item.Reason, look = item.Look, hosts = item.Hosts ?? [] })
                 : item.ToString());
         }
 
         var failed = items.Count(i => i.Outcome == Outcome.Fail);
-        if (!a.Has("--json"))
+        if (!json)
         {
             Console.WriteLine($"{reader.Where}: {items.Count} item(s), {failed} failed, {items.Count(i => i.Outcome == Outcome.Warn)} warning(s)");
         }
@@ -125,16 +124,8 @@ public static class ClusterCommands
         return failed > 0 ? 1 : 0;
     }
 
-    public static async Task<int> GraphAsync(string[] args)
+    private static async Task<int> GraphAsync(ParseResult result, KubeOptions kube, string? meshName, string output)
     {
-        var a = new Arguments(args.Select(x => x == "-o" ? "--output" : x), new HashSet<string>(Options, StringComparer.Ordinal) { "--output" }, new HashSet<string>(StringComparer.Ordinal) { "--help" });
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(GraphUsage);
-            return 0;
-        }
-
-        var output = a.Text("--output") ?? throw new UsageException("name the file to write with -o FILE.svg, FILE.dot or FILE.png");
         var format = Path.GetExtension(output).ToLowerInvariant() switch
         {
             ".svg" => "svg",
@@ -142,8 +133,8 @@ public static class ClusterCommands
             ".png" => "png",
             var other => throw new UsageException($"-o {output}: the extension chooses the format: .svg, .dot or .png{(other.Length > 0 ? $" (not {other})" : "")}"),
         };
-        using var reader = ClusterReader.Open(a, CrdsCommand.RepositoryRoot());
-        var view = await ReadAsync(reader, a.Text("--mesh"), CancellationToken.None);
+        using var reader = kube.Open(result);
+        var view = await ReadAsync(reader, meshName, CancellationToken.None);
         if (view is null)
         {
             return 2;
@@ -210,8 +201,6 @@ public static class ClusterCommands
 
         return null;
     }
-
-    private static HashSet<string> Options => [.. ClusterReader.KubeOptions, "--mesh"];
 
     /// <summary>The text of <c>re6st status</c>.</summary>
     public static string Render(string where, IReadOnlyList<MeshReport> reports)

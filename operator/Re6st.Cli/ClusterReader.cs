@@ -19,15 +19,6 @@ namespace Re6st.Cli;
 /// </summary>
 public sealed class ClusterReader : IDisposable
 {
-    public const string KubeOptionsUsage = """
-          --kubeconfig F   the cluster's kubeconfig (default: $KUBECONFIG, else the lab's when one
-                           runs, else ~/.kube/config, else the pod's service account)
-          --context C      a context of that kubeconfig other than its current one
-          --namespace NS   where re6st is installed: its operator's Lease and pods (default re6st-system)
-        """;
-
-    public static readonly IReadOnlySet<string> KubeOptions = new HashSet<string>(StringComparer.Ordinal) { "--kubeconfig", "--context", "--namespace" };
-
     private const string PodSelector = "app.kubernetes.io/name=re6st";
     private const string LeaseName = "re6st-operator";
 
@@ -46,14 +37,15 @@ public sealed class ClusterReader : IDisposable
     /// <summary>The namespace re6st is installed in.</summary>
     public string Namespace { get; }
 
-    /// <summary>A reader for the cluster <paramref name="args"/> names (<see cref="KubeOptionsUsage"/>).</summary>
-    public static ClusterReader Open(Arguments args, string repository)
+    /// <summary>
+    /// A reader for a cluster: the <paramref name="kubeconfig"/> named, else $KUBECONFIG, else the
+    /// lab's when one runs, else ~/.kube/config, else the pod's service account; re6st installed in
+    /// <paramref name="installNamespace"/> (default re6st-system).
+    /// </summary>
+    public static ClusterReader Open(string? kubeconfig, string? context, string? installNamespace, string repository)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var context = args.Text("--context");
-        var installNamespace = args.Text("--namespace") ?? "re6st-system";
-        var (config, where) = Config(args.Text("--kubeconfig"), context, repository);
-        return new ClusterReader(new Kubernetes(config), context is null ? where : $"context {context} of {where}", installNamespace);
+        var (config, where) = Config(kubeconfig, context, repository);
+        return new ClusterReader(new Kubernetes(config), context is null ? where : $"context {context} of {where}", installNamespace ?? "re6st-system");
     }
 
     private static (KubernetesClientConfiguration Config, string Where) Config(string? kubeconfig, string? context, string repository)

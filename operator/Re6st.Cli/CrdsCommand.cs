@@ -1,26 +1,25 @@
+using System.CommandLine;
 using Re6st.Operator.Crds;
 
 namespace Re6st.Cli;
 
 public static class CrdsCommand
 {
-    public const string Usage = """
-        usage: re6st crds [--out DIR]
-
-          Writes the CRD YAML generated from the resource types, one file per resource, into DIR
-          (default: crds/ of the checkout). A test fails when the committed files are stale.
-        """;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var a = new Arguments(args, new HashSet<string> { "--out" }, new HashSet<string> { "--help" });
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
+        var output = CliOptions.Text("--out", "DIR", "where to write them (default: crds/ of the checkout)");
+        var command = new Command("crds", """
+            Writes the CRD YAML generated from the resource types.
 
-        var dir = a.Text("--out") ?? Path.Combine(RepositoryRoot(), "crds");
+            Writes the CRD YAML generated from the resource types, one file per resource. A test fails
+            when the committed files are stale.
+            """).With(output);
+        command.SetAction(r => Write(r.GetValue(output) ?? Path.Combine(RepositoryRoot(), "crds")));
+        return command;
+    }
+
+    private static int Write(string dir)
+    {
         Directory.CreateDirectory(dir);
         foreach (var (name, yaml) in CrdGenerator.Files())
         {

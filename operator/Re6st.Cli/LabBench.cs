@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Command = System.CommandLine.Command;
 using System.Diagnostics;
 using Re6st.Core.Policy;
 using Re6st.Lab.Agents;
@@ -12,37 +14,29 @@ namespace Re6st.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class LabBench
 {
-    public const string Usage = """
-          re6st bench lab (root): hosts as network namespaces on one underlay switch, each with the
-          agent, babeld and real tunnels (WireGuard through wireguard-go, OpenVPN).
-            gracefulLost  packets lost (of 20/s) across an arrow in use that is drained and destroyed
-            abruptLost    the same across an arrow cut at one end without a drain (the control case)
-            rerouteSeconds  longest outage after an underlay path is silently black-holed (nft drop)
-            agentRssMB    resident memory of the real agent processes (re6st-agent) in a converged mesh (the
-                          largest; agentPssMBMean: their mean proportional share, runtime files shared)
-          --hosts N     hosts (default 8)
-          --reroutes K  black-hole measurements (default 5)
-          --json FILE   also write the JSON to FILE
-        """;
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var a = new Arguments(args, new HashSet<string> { "--hosts", "--reroutes", "--json" }, new HashSet<string> { "--help" });
-        if (a.Has("--help"))
+        var hosts = CliOptions.Number("--hosts", "N", "hosts", 8, 4, 26);
+        var reroutes = CliOptions.Number("--reroutes", "K", "black-hole measurements", 5, 1, 50);
+        var json = CliOptions.JsonFile();
+        var command = new Command("lab", """
+            The data plane on namespace hosts: loss across a drained arrow, reroute time, agent memory.
+
+            Hosts as network namespaces on one underlay switch, each with the agent, babeld and real
+            tunnels (WireGuard through wireguard-go, OpenVPN). Needs root. Prints one JSON object:
+              gracefulLost    packets lost (of 20/s) across an arrow in use that is drained and destroyed
+              abruptLost      the same across an arrow cut at one end without a drain (the control case)
+              rerouteSeconds  longest outage after an underlay path is silently black-holed (nft drop)
+              agentRssMB      resident memory of the real agent processes (re6st-agent) in a converged
+                              mesh (the largest; agentPssMBMean: their mean proportional share)
+            """).With(hosts, reroutes, json);
+        command.SetAction(async (r, token) =>
         {
-            Console.WriteLine(BenchCommand.Usage);
+            BenchCommand.NeedRoot("hosts are network namespaces");
+            await BenchCommand.PrintAsync(await MeasureAsync(r.GetValue(hosts), r.GetValue(reroutes)), r.GetValue(json));
             return 0;
-        }
-
-        if (!Environment.IsPrivilegedProcess)
-        {
-            throw new UsageException("needs root: hosts are network namespaces");
-        }
-
-        var hosts = a.Number("--hosts", 8, 4, 26);
-        var reroutes = a.Number("--reroutes", 5, 1, 50);
-        await BenchCommand.PrintAsync(await MeasureAsync(hosts, reroutes), a);
-        return 0;
+        });
+        return command;
     }
 
     private static async Task<LabBenchResult> MeasureAsync(int hosts, int reroutes)

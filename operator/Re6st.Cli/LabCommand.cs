@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Command = System.CommandLine.Command;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -18,85 +20,80 @@ namespace Re6st.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class LabCommand
 {
-    public const string Usage = """
-        usage: re6st lab up [--nodes N] [--order K] [--processes] [--seed S] [--dir DIR]
-               re6st lab status [--watch | --json] [--dir DIR]
-               re6st lab down [--dir DIR]
-
-          up      a real Kubernetes cluster on this machine: a control plane (etcd, kube-apiserver,
-                  controller-manager, scheduler) and N real nodes (containerd, kubelet, kube-proxy,
-                  each in network namespaces of its own) in 3 regions; the operator's and the
-                  agent's images built here; re6st installed with helm install of helm/re6st, so
-                  the operator and every agent run as pods; and Prometheus. Returns once every
-                  pair of hosts pings over the mesh (needs root)
-          status  arrows per host, churn by reason, drains, routing-table sizes, who opened arrows
-                  to whom; --watch redraws it every 2 seconds; --json prints nodes, readyNodes,
-                  agentPods, agentPodsRunning, operatorPodsRunning, pairs and reachablePairs (every
-                  pair of hosts pinged over the mesh as it runs) for scripts
-          down    removes every namespace, cgroup, link, process and file the lab made (also after
-                  a crash)
-
-          --nodes N      hosts, 2 to 26 (default 4; 12 with --processes)
-          --order K      the Mesh's order, 1 to 3 (default 1 on real nodes; 2 with --processes: two
-                         sub-meshes joined by bridges)
-          --processes    the lighter lab: no kubelet or container; a kube-apiserver, the operator and
-                         each host's agent run as processes of the lab (config/samples/ applied)
-          --seed S       seed of the agents' arrow draws (--processes only; default: fresh at each start)
-          --dir DIR      the lab's folder: kubeconfig, logs, state (default .lab in the checkout)
-        """;
-
     private const string Progress = "==> ";
     private static readonly TimeSpan UpTimeout = TimeSpan.FromMinutes(20);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        if (args.Length == 0)
-        {
-            throw new UsageException("name a lab command: up, status or down");
-        }
+        var up = Up("up", """
+            Runs the whole system on this machine, installed by its Helm chart, until `lab down`.
 
-        if (args[0] is "-h" or "--help" or "help")
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
+            A real Kubernetes cluster on this machine: a control plane (etcd, kube-apiserver,
+            controller-manager, scheduler) and N real nodes (containerd, kubelet, kube-proxy, each in
+            network namespaces of its own) in 3 regions; the operator's and the agent's images built
+            here; re6st installed with helm install of helm/re6st, so the operator and every agent run
+            as pods; and Prometheus. Returns once every pair of hosts pings over the mesh. Needs root.
+            """, UpAsync);
+        var serve = Up("serve", "the lab's own process, which `up` starts in the background", ServeAsync);
+        serve.Hidden = true;
 
-        var a = new Arguments(args[1..], new HashSet<string> { "--nodes", "--order", "--seed", "--dir", "--repository" }, new HashSet<string> { "--watch", "--json", "--processes", "--help" });
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
+        var (statusDir, statusRepository) = (Folder(), CliOptions.Repository());
+        var watch = CliOptions.Flag("--watch", "redraws it every 2 seconds");
+        var json = CliOptions.Flag("--json", "nodes, readyNodes, agentPods, agentPodsRunning, operatorPodsRunning, pairs and reachablePairs, for scripts");
+        var status = new Command("status", """
+            The lab's hosts, arrows, churn and reachability.
 
-        var processes = a.Has("--processes");
-        var repository = a.Text("--repository") ?? CrdsCommand.RepositoryRoot();
-        var directory = Path.GetFullPath(a.Text("--dir") ?? Path.Combine(repository, ".lab"));
-        var options = new LabClusterOptions
-        {
-            Repository = repository,
-            Directory = directory,
-            Nodes = a.Number("--nodes", processes ? 12 : 4, 2, 26),
-            Order = a.Number("--order", processes ? 2 : 1, 1, 3),
-            Seed = a.Has("--seed") ? a.Seed("--seed", 0) : null,
-        };
-        if (options.Seed is not null && !processes)
-        {
-            throw new UsageException("--seed: only with --processes (the agents in pods draw with a fresh seed)");
-        }
+            Arrows per host, churn by reason, drains, routing-table sizes, who opened arrows to whom,
+            and every pair of hosts pinged over the mesh as it runs.
+            """).With(watch, json, statusDir, statusRepository);
+        status.SetAction((r, token) => r.GetValue(watch) && r.GetValue(json)
+            ? throw new UsageException("--watch and --json: one or the other")
+            : StatusAsync(Place(r, statusDir, statusRepository), r.GetValue(watch), r.GetValue(json)));
 
-        if (a.Has("--watch") && a.Has("--json"))
-        {
-            throw new UsageException("--watch and --json: one or the other");
-        }
+        var (downDir, downRepository) = (Folder(), CliOptions.Repository());
+        var down = new Command("down", "Removes every namespace, cgroup, link, process and file the lab made (also after a crash).")
+            .With(downDir, downRepository);
+        down.SetAction(async (r, token) => await DownAsync(Place(r, downDir, downRepository).Directory) ? 0 : 1);
 
-        return args[0] switch
+        return new Command("lab", "The whole system on this machine: re6st lab up, then status, then down.").With(up, serve, status, down);
+    }
+
+    private static Option<string> Folder() => CliOptions.Text("--dir", "DIR", "the lab's folder: kubeconfig, logs, state (default .lab in the checkout)");
+
+    /// <summary>The lab's checkout and folder, with the sizes <c>up</c> does not need.</summary>
+    private static LabClusterOptions Place(ParseResult r, Option<string> dir, Option<string> repository)
+    {
+        var root = r.RepositoryOf(repository);
+        return new LabClusterOptions { Repository = root, Directory = Path.GetFullPath(r.GetValue(dir) ?? Path.Combine(root, ".lab")) };
+    }
+
+    /// <summary><c>lab up</c>, and <c>lab serve</c> which <c>up</c> starts with the same options.</summary>
+    private static Command Up(string name, string description, Func<LabClusterOptions, bool, Task<int>> run)
+    {
+        var nodes = CliOptions.Number("--nodes", "N", "hosts; default 4, 12 with --processes", null, 2, 26);
+        var order = CliOptions.Number("--order", "K", "the Mesh's order; default 1 on real nodes, 2 with --processes (two sub-meshes joined by bridges)", null, 1, 3);
+        var processes = CliOptions.Flag("--processes", "the lighter lab: no kubelet or container; a kube-apiserver, the operator and each host's agent run as processes of the lab (config/samples/ applied)");
+        var seed = CliOptions.Seed("seed of the agents' arrow draws (--processes only; default: fresh at each start)", null);
+        var (dir, repository) = (Folder(), CliOptions.Repository());
+        var command = new Command(name, description).With(nodes, order, processes, seed, dir, repository);
+        command.SetAction((r, token) =>
         {
-            "up" => await UpAsync(options, processes),
-            "serve" => await ServeAsync(options, processes),
-            "status" => await StatusAsync(options, a.Has("--watch"), a.Has("--json")),
-            "down" => await DownAsync(options.Directory) ? 0 : 1,
-            _ => throw new UsageException($"unknown lab command '{args[0]}'"),
-        };
+            var light = r.GetValue(processes);
+            if (r.Typed(seed) && !light)
+            {
+                throw new UsageException("--seed: only with --processes (the agents in pods draw with a fresh seed)");
+            }
+
+            return run(
+                Place(r, dir, repository) with
+                {
+                    Nodes = r.Typed(nodes) ? r.GetValue(nodes) : light ? 12 : 4,
+                    Order = r.Typed(order) ? r.GetValue(order) : light ? 2 : 1,
+                    Seed = r.Typed(seed) ? r.GetValue(seed) : null,
+                },
+                light);
+        });
+        return command;
     }
 
     private static async Task<int> UpAsync(LabClusterOptions options, bool processes)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Re6st.Operator.Lint;
 
@@ -6,40 +7,29 @@ namespace Re6st.Cli;
 /// <summary><c>re6st lint FILE|DIR...</c>: the API server's and the operator's checks on re6st resources before they are applied.</summary>
 public static class LintCommand
 {
-    public const string Usage = """
-        usage: re6st lint [--json] FILE|DIR...
-
-          Checks the Mesh and RandomizationPolicy objects (and MeshNodes) in YAML or JSON files before
-          they are applied: the CRD schema as the API server applies it, then what the operator checks
-          before it plans, with the field and the reason, and the principle warnings. A folder stands
-          for its *.yaml, *.yml and *.json files. Objects of other kinds are left alone.
-
-          --json   one JSON object per finding: file, object, severity, message
-
-        exit code: 0 no error (warnings may be printed), 1 an error, 2 a file cannot be read
-        """;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        if (args.Any(a => a is "-h" or "--help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
+        var json = CliOptions.Flag("--json", "one JSON object per finding: file, object, severity, message");
+        var paths = new Argument<string[]>("FILE|DIR") { Arity = ArgumentArity.OneOrMore, Description = "files, or folders standing for their *.yaml, *.yml and *.json files" };
+        var command = new Command("lint", """
+            Checks Mesh and RandomizationPolicy files before they are applied.
 
-        var json = args.Contains("--json", StringComparer.Ordinal);
-        var unknown = args.FirstOrDefault(a => a.StartsWith('-') && a != "--json");
-        if (unknown is not null)
-        {
-            throw new UsageException($"unknown argument '{unknown}'");
-        }
+            Checks the Mesh and RandomizationPolicy objects (and MeshNodes) in YAML or JSON files before
+            they are applied: the CRD schema as the API server applies it, then what the operator checks
+            before it plans, with the field and the reason, and the principle warnings. Objects of other
+            kinds are left alone.
+            Exit code: 0 no error (warnings may be printed), 1 an error, 2 a file cannot be read.
+            """).With(json, paths);
+        command.SetAction(r => (r.GetValue(paths) ?? []) is var named && named.FirstOrDefault(p => p.StartsWith('-')) is { } unknown
+            ? throw new UsageException($"unknown option '{unknown}'")
+            : Run(named, r.GetValue(json)));
+        return command;
+    }
 
-        var paths = args.Where(a => !a.StartsWith('-')).ToList();
-        if (paths.Count == 0)
-        {
-            throw new UsageException("name at least one file or folder");
-        }
-
+    /// <summary>Lints the files and folders; the exit code of <c>re6st lint</c>.</summary>
+    public static int Run(IReadOnlyList<string> paths, bool json)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
         var files = new List<(string File, string Text)>();
         foreach (var path in paths)
         {

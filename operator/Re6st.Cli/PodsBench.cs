@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Kube;
@@ -13,57 +14,46 @@ namespace Re6st.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class PodsBench
 {
-    public const string Usage = """
-               re6st bench pods [--nodes N] [--order K] [--churn S] [--json FILE]
-
-          Brings up the real-node lab of `re6st lab up` with the pod network, starts an ordinary pod
-          on every node and prints one JSON object: pods, pairs and reachablePairs (every pod pings
-          every other over IPv4 and IPv6); podRoutesPerMember (the routes in a host's table that
-          carry pods: its Babel routes, node prefixes and aggregates, since pod ranges sit inside
-          node prefixes), predictedRoutesPerMember and membersOffPrediction (each host's table
-          against its place in the n-order mesh); churnSeconds, churnSent, churnLost (both
-          families; churnLostIpv4, churnLostIpv6), arrowsReplaced and tcpResets (S seconds with the
-          policy's period at 10 s, every pod pinging every other 5 times a second and one TCP
-          connection carrying a line every half second); throughputMbpsArrow (iperf3 between pods on
-          two hosts joined by a WireGuard arrow) and throughputMbpsUnderlay (the same hosts, on
-          their own network, no tunnel). Goal: reachablePairs == pairs, churnLost/churnSent
-          <= 0.001, tcpResets == 0. Needs root. Removes everything it made.
-
-          --nodes N    real nodes (default 6)
-          --order K    the Mesh's order (default 2: two sub-meshes joined by bridges)
-          --churn S    seconds of churn (default 120)
-          --json FILE  also write the JSON to FILE
-
-        """;
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var a = new Arguments(args, new HashSet<string> { "--nodes", "--order", "--churn", "--json", "--repository" }, new HashSet<string> { "--help" });
-        if (a.Has("--help"))
-        {
-            Console.WriteLine(BenchCommand.Usage);
-            return 0;
-        }
+        var nodes = CliOptions.Number("--nodes", "N", "real nodes", 6, 2, 26);
+        var order = CliOptions.Number("--order", "K", "the Mesh's order (2: two sub-meshes joined by bridges)", 2, 1, 3);
+        var churn = CliOptions.Number("--churn", "S", "seconds of churn", 120, 10, 3600);
+        var json = CliOptions.JsonFile();
+        var repository = CliOptions.Repository();
+        var command = new Command("pods", """
+            Application pods over the mesh on real nodes: reachability, loss under churn, throughput.
 
-        if (!Environment.IsPrivilegedProcess)
-        {
-            Console.Error.WriteLine("re6st bench pods: needs root (network namespaces, cgroups, containerd)");
-            return 1;
-        }
+            Brings up the real-node lab of `re6st lab up` with the pod network, starts an ordinary pod
+            on every node and prints one JSON object: pods, pairs and reachablePairs (every pod pings
+            every other over IPv4 and IPv6); podRoutesPerMember (the routes in a host's table that
+            carry pods: its Babel routes, node prefixes and aggregates, since pod ranges sit inside
+            node prefixes), predictedRoutesPerMember and membersOffPrediction (each host's table
+            against its place in the n-order mesh); churnSeconds, churnSent, churnLost (both
+            families; churnLostIpv4, churnLostIpv6), arrowsReplaced and tcpResets (S seconds with the
+            policy's period at 10 s, every pod pinging every other 5 times a second and one TCP
+            connection carrying a line every half second); throughputMbpsArrow (iperf3 between pods on
+            two hosts joined by a WireGuard arrow) and throughputMbpsUnderlay (the same hosts, on
+            their own network, no tunnel). Goal: reachablePairs == pairs, churnLost/churnSent
+            <= 0.001, tcpResets == 0. Needs root. Removes everything it made.
+            """).With(nodes, order, churn, json, repository);
+        command.SetAction((r, token) => RunAsync(r.GetValue(nodes), r.GetValue(order), r.GetValue(churn), r.RepositoryOf(repository), r.GetValue(json)));
+        return command;
+    }
 
-        var nodes = a.Number("--nodes", 6, 2, 26);
-        var order = a.Number("--order", 2, 1, 3);
-        var churn = a.Number("--churn", 120, 10, 3600);
+    private static async Task<int> RunAsync(int nodes, int order, int churn, string repository, string? jsonPath)
+    {
+        BenchCommand.NeedRoot("network namespaces, cgroups, containerd");
         var none = CancellationToken.None;
         var clock = Stopwatch.StartNew();
         void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
         await using var cluster = await RealCluster.StartAsync(
-            new RealClusterOptions { Repository = a.Text("--repository") ?? CrdsCommand.RepositoryRoot(), Nodes = nodes, Order = order },
+            new RealClusterOptions { Repository = repository, Nodes = nodes, Order = order },
             Step,
             _ => { },
             none);
 
-        await BenchCommand.PrintAsync(await PodNetworkMeasure.RunAsync(cluster, order, churn, throughput: true, Step, none), a);
+        await BenchCommand.PrintAsync(await PodNetworkMeasure.RunAsync(cluster, order, churn, throughput: true, Step, none), jsonPath);
         return 0;
     }
 }
