@@ -50,6 +50,45 @@ public sealed class MeshNodeStatus
     [Description("When the host's agent last wrote this status (RFC 3339, the agent's clock). It writes at least every 30 s while it runs: an older one means the agent is stopped, hung or cut off from the API server.")]
     [JsonPropertyName("heartbeat")]
     public string? Heartbeat { get; set; }
+
+    [Description("What the destruction policy and the selection did at this host since its agent started: the figures re6st check audits the principles with.")]
+    [JsonPropertyName("churn")]
+    public ChurnStatusResource? Churn { get; set; }
+}
+
+/// <summary>
+/// The principles at work on one host, counted by its agent since it started: every period each
+/// arrow it opened faces the destruction draw, and every arrow it opens has a selection step.
+/// </summary>
+public sealed class ChurnStatusResource
+{
+    [Description("When the agent started counting (RFC 3339, the agent's clock).")]
+    [JsonPropertyName("since")]
+    public string? Since { get; set; }
+
+    [Description("Refresh periods that ended since then.")]
+    [JsonPropertyName("periods")]
+    public int Periods { get; set; }
+
+    [Description("Active arrows this host had opened when those periods ended, summed over the periods: each faced the destruction draw once.")]
+    [JsonPropertyName("drawn")]
+    public int Drawn { get; set; }
+
+    [Description("Of those, the arrows the draw destroyed (drained first when in use).")]
+    [JsonPropertyName("destroyed")]
+    public int Destroyed { get; set; }
+
+    [Description("Of those, the arrows the draw picked that the most-used exception kept.")]
+    [JsonPropertyName("spared")]
+    public int Spared { get; set; }
+
+    [Description("The measured time between the ends of two periods, in seconds (their mean).")]
+    [JsonPropertyName("periodSeconds")]
+    public double? PeriodSeconds { get; set; }
+
+    [Description("Arrows this host opened since then, by the selection step that chose the peer: random (the principle), bootstrap, preferred, small-mesh (exceptions).")]
+    [JsonPropertyName("created")]
+    public Dictionary<string, int>? Created { get; set; }
 }
 
 /// <summary>How often an agent renews <see cref="MeshNodeStatus.Heartbeat"/>, and when a reader deems it stale.</summary>
@@ -118,4 +157,13 @@ public sealed class ArrowStatusResource
     [Description("Installed routes whose next hop is over this arrow.")]
     [JsonPropertyName("routes")]
     public int? Routes { get; set; }
+
+    [Description("When this host opened the arrow (RFC 3339, the agent's clock; arrows it opened).")]
+    [JsonPropertyName("since")]
+    public string? Since { get; set; }
+
+    [AllowedValues("random", "bootstrap", "preferred", "small-mesh")]
+    [Description("The selection step that chose the peer: random (the principle), or an exception (bootstrap, preferred, small-mesh); absent on an arrow taken over from the agent's previous run.")]
+    [JsonPropertyName("reason")]
+    public string? Reason { get; set; }
 }

@@ -26,6 +26,9 @@ public sealed class ArrowRecord(string id, Slot slot, string peer, string subMes
 
     public DateTimeOffset Created { get; } = created;
 
+    /// <summary>The selection step that chose the peer (random, or an exception's name); null when not known (taken over from a previous run, or accepted).</summary>
+    public string? Reason { get; init; }
+
     public ArrowState State { get; set; } = ArrowState.Active;
 
     public DateTimeOffset? DrainStartedAt { get; set; }

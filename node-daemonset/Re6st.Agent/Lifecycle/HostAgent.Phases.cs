@@ -181,6 +181,11 @@ public sealed partial class HostAgent
         for (var i = 0; i < mine.Count; i++)
         {
             var (arrow, decision) = (mine[i], decisions[i]);
+            if (arrow.State == ArrowState.Active)
+            {
+                _churn.Drawn(decision);
+            }
+
             var since = arrow.PulseSince ?? now;
             if (arrow.State == ArrowState.Draining)
             {
@@ -243,14 +248,15 @@ public sealed partial class HostAgent
                 }
 
                 var spec = new TunnelSpec(slot.Interface, choice.Technology, identity, null, slot.Port, LinkLocal(slot));
-                var record = new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now);
-                var reason = SelectionReason(choice.Reason);
+                var reason = ChurnCounters.Name(choice.Reason);
+                var record = new ArrowRecord(ArrowRecord.NewId(), slot, peer.Node.Name, subMesh, choice.Technology, initiated: true, now) { Reason = reason };
                 using var span = _trace.Arrow("create", record)?.SetTag("re6st.create.reason", reason);
                 if (await CreateTunnelAsync(spec, slot, cancellationToken).ConfigureAwait(false))
                 {
                     await TrackAsync(record, cancellationToken).ConfigureAwait(false);
                     Count("created/" + reason);
                     Metrics.Created(reason, choice.Technology.ToName());
+                    _churn.Created(choice.Reason);
                 }
                 else
                 {

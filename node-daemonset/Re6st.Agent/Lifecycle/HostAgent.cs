@@ -70,6 +70,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private AgentView? _view;
     private string[] _memberships = [];
     private readonly PeriodClock _period;
+    private ChurnCounters _churn = new(DateTimeOffset.UnixEpoch);
     private string _configText = "";
     private DateTimeOffset _babeldStartedAt;
 
@@ -166,6 +167,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _control = new BabelControlClient(SocketPath, _time, _log);
         _control.Start();
         _period.Start(_time.GetUtcNow(), _view.Policy.RefreshPeriod);
+        _churn = new ChurnCounters(_time.GetUtcNow());
         await PublishAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -219,6 +221,10 @@ public sealed partial class HostAgent : IAsyncDisposable
         var periodEnded = _period.Tick(now, view.Policy.RefreshPeriod);
 
         tick?.SetTag("re6st.period_ended", periodEnded);
+        if (periodEnded)
+        {
+            _churn.PeriodEnded(now);
+        }
 
         try
         {
@@ -365,7 +371,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         Metrics.ObserveBackoff(_backoff.BackedOff(_time.GetUtcNow()).Count);
         Metrics.ObserveBounds(BabeldRunaways, BabeldTotals.SuppressedLines, _logFilter.Suppressed, _tombstones?.Names.Count ?? 0);
         _journal?.Write(all);
-        var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining)).ToList();
+        var initiated = all.Where(a => a.Initiated).Select(a => new PublishedArrow(a.Id, a.Peer, a.SubMesh, a.Technology, a.Slot.Port, a.State == ArrowState.Draining) { Since = a.Created, Reason = a.Reason }).ToList();
         var accepted = all.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, babel.InstalledRoutesVia(a.Interface))).ToList();
         var status = new PeerStatus(Node, _options.Underlay, _tunnels!.WireGuardKey, initiated)
         {
@@ -375,6 +381,7 @@ public sealed partial class HostAgent : IAsyncDisposable
             Routes = babel.Connected ? babel.InstalledRouteCount : null,
             HandOverUntil = _handOverUntil,
             StandingIn = [.. _standingIn],
+            Churn = _churn.Figures(),
         };
         Metrics.ObserveHandOver(_standingIn.Count, _handedOver || _handOverUntil is not null || _keptRoutes > 0);
         MarkReady(!_handedOver && _handOverUntil is null && babel.Connected);
@@ -408,12 +415,6 @@ public sealed partial class HostAgent : IAsyncDisposable
 
         await _prober!.WatchAsync(record.Interface, cancellationToken).ConfigureAwait(false);
     }
-
-    private static string SelectionReason(SelectionReason reason) => reason switch
-    {
-        Core.Arrows.SelectionReason.SmallMesh => "small-mesh",
-        _ => reason.ToString().ToLowerInvariant(),
-    };
 
 
     /// <summary>Counts a decision or a failure: a tick that counted nothing changed nothing.</summary>

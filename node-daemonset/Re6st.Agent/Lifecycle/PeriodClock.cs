@@ -44,7 +44,11 @@ public sealed class PeriodClock(IRandomSource random)
             return false;
         }
 
-        _end = now + period;
+        // The next period ends one period after this one was due, not after the tick that saw it
+        // end: ticks come late by up to a tick, and counting from them stretched a 10 s period to
+        // 10.51 s on average in a 10-host lab. A host that missed whole periods (a stalled agent)
+        // starts afresh from now rather than destroying several periods' worth at once.
+        _end = end + period > now ? end + period : now + period;
         return true;
     }
 }

@@ -65,6 +65,9 @@ public sealed record PeerStatus(
 
     /// <summary>The peers whose prefixes this host announces while they hand over.</summary>
     public IReadOnlyList<string> StandingIn { get; init; } = [];
+
+    /// <summary>What the principles did at this host since its agent started (null when not published).</summary>
+    public Lifecycle.ChurnFigures? Churn { get; init; }
 }
 
 /// <summary>
@@ -72,7 +75,14 @@ public sealed record PeerStatus(
 /// being retired. <see cref="Id"/> tells a new arrow from an old one to the same peer (interface
 /// names and ports are reused).
 /// </summary>
-public sealed record PublishedArrow(string Id, string Peer, string SubMesh, TunnelTechnology Technology, int Port, bool Draining = false);
+public sealed record PublishedArrow(string Id, string Peer, string SubMesh, TunnelTechnology Technology, int Port, bool Draining = false)
+{
+    /// <summary>When the host opened it (null when not published).</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>The selection step that chose the peer (null when not known).</summary>
+    public string? Reason { get; init; }
+}
 
 /// <summary>An arrow a host accepted from <see cref="Peer"/>, and the routes it carries at this end.</summary>
 public sealed record AcceptedArrow(string Peer, string SubMesh, int Routes);

@@ -26,6 +26,8 @@ public static class MeshNodeStatusMapping
             Port = a.Port,
             State = a.Draining ? Draining : Active,
             Technology = a.Technology.ToName(),
+            Since = a.Since is { } since ? StatusHeartbeat.Format(since) : null,
+            Reason = a.Reason,
         });
         var accepted = status.Accepted.Select(a => new ArrowStatusResource
         {
@@ -51,6 +53,16 @@ public static class MeshNodeStatusMapping
             Routes = status.Routes,
             HandOverUntil = status.HandOverUntil is { } until ? StatusHeartbeat.Format(until) : null,
             StandingIn = status.StandingIn.Count > 0 ? [.. status.StandingIn.Order(StringComparer.Ordinal)] : null,
+            Churn = status.Churn is { } churn ? new ChurnStatusResource
+            {
+                Since = StatusHeartbeat.Format(churn.Since),
+                Periods = churn.Periods,
+                Drawn = churn.Drawn,
+                Destroyed = churn.Destroyed,
+                Spared = churn.Spared,
+                PeriodSeconds = churn.PeriodSeconds,
+                Created = churn.Created.Count > 0 ? new Dictionary<string, int>(churn.Created, StringComparer.Ordinal) : null,
+            } : null,
         };
     }
 
@@ -70,6 +82,7 @@ public static class MeshNodeStatusMapping
             Routes = status.Routes,
             HandOverUntil = status.HandOverUntil,
             StandingIn = status.StandingIn,
+            Churn = status.Churn,
         };
     }
 
@@ -90,7 +103,11 @@ public static class MeshNodeStatusMapping
             .Where(a => a.Initiated && a.Port is not null && a.Id is { Length: > 0 })
             .Select(a => (Arrow: a, Known: TunnelTechnologyNames.TryParse(a.Technology, out var technology), Technology: technology))
             .Where(a => a.Known)
-            .Select(a => new PublishedArrow(a.Arrow.Id!, a.Arrow.Peer, a.Arrow.SubMesh, a.Technology, a.Arrow.Port!.Value, a.Arrow.State == Draining))
+            .Select(a => new PublishedArrow(a.Arrow.Id!, a.Arrow.Peer, a.Arrow.SubMesh, a.Technology, a.Arrow.Port!.Value, a.Arrow.State == Draining)
+            {
+                Since = StatusHeartbeat.Parse(a.Arrow.Since),
+                Reason = a.Arrow.Reason,
+            })
             .ToList();
         return new PeerStatus(node, underlay, key, initiated)
         {

@@ -32,4 +32,8 @@ public enum DecisionReason
     ForcedAfterMaxDrain,
 }
 
-public readonly record struct ArrowDecision(ArrowAction Action, DecisionReason Reason);
+public readonly record struct ArrowDecision(ArrowAction Action, DecisionReason Reason)
+{
+    /// <summary>Whether the period's draw picked an active arrow for destruction (cut at once, or drained first because in use).</summary>
+    public bool Drawn => Reason is DecisionReason.Random or DecisionReason.InUse;
+}

@@ -93,6 +93,7 @@ public static class InstallationCheck
             : new CheckItem($"{name}: planned", Outcome.Fail, planned is null ? "the operator has not planned it (no Planned condition)" : $"{planned.Reason}: {planned.Message}", $"kubectl describe mesh {mesh.Name}");
         // As the operator reads it (MeshPlanning): a mesh that names no policy and finds no
         // 'default' runs on the built-in defaults; one that names a missing policy is not planned.
+        RandomizationPolicy? running = null;
         if (mesh.Policy is null && mesh.Mesh.Spec.PolicyRef is not null)
         {
             yield return new CheckItem($"{name}: policy", Outcome.Fail, $"RandomizationPolicy '{mesh.PolicyName}' does not exist", $"kubectl get randomizationpolicies; the mesh's spec.policyRef");
@@ -101,6 +102,7 @@ public static class InstallationCheck
         {
             var policy = mesh.Policy is null ? "the built-in defaults" : mesh.PolicyName;
             var checkedPolicy = PolicyValidator.Validate((mesh.Policy?.Spec ?? new PolicySpecResource()).ToCore());
+            running = checkedPolicy.Errors.Count == 0 ? checkedPolicy.Value : null;
             yield return checkedPolicy.Errors.Count > 0
                 ? new CheckItem($"{name}: policy", Outcome.Fail, $"{policy}: {string.Join("; ", checkedPolicy.Errors)}", $"re6st lint on the policy's file")
                 : checkedPolicy.Warnings.Count > 0
@@ -165,6 +167,15 @@ public static class InstallationCheck
         yield return short_.Count == 0
             ? new CheckItem($"{name}: routes", Outcome.Pass, $"each host holds a route to every live host homed in its sub-meshes; {report.RoutesMean:0.#} routes per host on average (K·N^(1/K) = {report.RoutesExpected:0.#})")
             : new CheckItem($"{name}: routes", Outcome.Warn, $"fewer routes than live hosts homed in their sub-meshes on {string.Join(", ", short_.Select(h => $"{h.Host} ({h.Routes} < {h.Peers})"))}: still converging, or cut off from part of the mesh", logs, [.. short_.Select(h => h.Host)]);
+
+        // The principles at work, audited from the agents' counters.
+        if (running is not null)
+        {
+            foreach (var item in PrincipleAudit.Run(name, mesh.Nodes, running, view.Now))
+            {
+                yield return item;
+            }
+        }
 
         // Hand-overs: a deadline long past means an agent that handed over and never came back.
         var handingOver = hosts.Where(h => h.HandsOver).Select(h => h.Host).ToList();

@@ -19,6 +19,17 @@ public sealed class PeriodClockTests
     }
 
     [Fact]
+    public void ALateTick_DoesNotStretchTheNextPeriod_AndAStallStartsAfresh()
+    {
+        var clock = new PeriodClock(new Xoshiro256StarStar(1));
+        clock.Start(T0, TenSeconds);
+        Assert.True(clock.Tick(T0 + TimeSpan.FromSeconds(10.7), TenSeconds)); // seen 0.7 s late
+        Assert.Equal(T0 + TimeSpan.FromSeconds(20), clock.End);
+        Assert.True(clock.Tick(T0 + TimeSpan.FromSeconds(45), TenSeconds)); // stalled past two ends: one period, then afresh
+        Assert.Equal(T0 + TimeSpan.FromSeconds(55), clock.End);
+    }
+
+    [Fact]
     public void AShorterPeriod_EndsWithinOneNewPeriod_AtARandomPhasePerHost()
     {
         // 100 hosts running a 5 min period for 2 min get a 10 s period at the same moment.
