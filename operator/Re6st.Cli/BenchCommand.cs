@@ -58,8 +58,8 @@ public static class BenchCommand
 
     private static async Task<OperatorBench> OperatorAsync(int count, int order)
     {
-        var clock = Stopwatch.StartNew();
-        void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
+        await using var progress = await StepProgress.StartAsync();
+        void Step(string what) => progress.Step(what);
 
         Step("starting etcd and kube-apiserver (the first run builds kube-apiserver, about 5 minutes)");
         await using var server = new LocalApiServer(CrdsCommand.RepositoryRoot());

@@ -37,7 +37,8 @@ public static class ClusterBench
     {
         BenchCommand.NeedRoot("network namespaces, cgroups, containerd");
         var clock = Stopwatch.StartNew();
-        void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
+        await using var progress = await StepProgress.StartAsync();
+        void Step(string what) => progress.Step(what);
         await using var cluster = await RealCluster.StartAsync(
             new RealClusterOptions { Repository = repository, Nodes = nodes },
             Step,
@@ -47,6 +48,7 @@ public static class ClusterBench
         await Task.Delay(TimeSpan.FromSeconds(settle));
         var (perNode, controlPlane) = await cluster.FootprintAsync();
         var kinds = perNode.Values.SelectMany(n => n.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        await progress.DisposeAsync();
         await BenchCommand.PrintAsync(
             new ClusterBenchResult(
                 nodes,

@@ -94,8 +94,13 @@ public static class ClusterCommands
             return 0;
         }
 
+        // A table on a terminal (StatusTable), plain text in a pipe or a file.
         return await Redraw.RunAsync(watch, async token =>
-            await ReadAsync(reader, mesh, token) is { } view ? Render(reader.Where, [.. view.Meshes.Select(m => MeshReport.Build(m, view.Now))]) : null);
+            await ReadAsync(reader, mesh, token) is not { } view
+                ? null
+                : Console.IsOutputRedirected
+                    ? Render(reader.Where, [.. view.Meshes.Select(m => MeshReport.Build(m, view.Now))])
+                    : StatusTable.Render(reader.Where, [.. view.Meshes.Select(m => MeshReport.Build(m, view.Now))], Console.WindowWidth));
     }
 
     private static async Task<int> CheckAsync(ClusterReader opened, string? mesh, bool json)
@@ -219,6 +224,11 @@ public static class ClusterCommands
             var technologies = r.ByTechnology.Count == 0 ? "" : $"; {string.Join(", ", r.ByTechnology.Select(t => $"{t.Key} {t.Value}"))}";
             text.AppendLine(CultureInfo.InvariantCulture, $"mesh {r.Mesh}: {r.Ready} · {r.Hosts.Count} host(s) · order {r.Order} · {r.SubMeshes} sub-mesh(es) · {r.Arrows} arrow(s) ({r.Draining} draining{technologies})");
             text.AppendLine(CultureInfo.InvariantCulture, $"routes per host: {r.RoutesMean:0.#} on average (K·N^(1/K) = {r.RoutesExpected:0.#}); hosts without arrows: {(r.WithoutArrows.Count == 0 ? "none" : string.Join(", ", r.WithoutArrows))}");
+            if (r.Churn.Describe() is { } churn)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"churn: {churn}");
+            }
+
             var width = Math.Max(4, r.Hosts.Select(h => h.Host.Length).DefaultIfEmpty(0).Max());
             var subWidth = Math.Max(8, r.Hosts.Select(h => h.SubMeshes.Length).DefaultIfEmpty(0).Max());
             text.AppendLine(CultureInfo.InvariantCulture, $"{"host".PadRight(width)}  {"role",-7} {"sub-mesh".PadRight(subWidth)}  out  in  draining  routes/peers  status written");

@@ -38,13 +38,18 @@ public static class DrillCommand
         var logPath = Path.Combine(Path.GetTempPath(), $"re6st-drill-soak-{Environment.ProcessId}.log");
         await using var log = new StreamWriter(logPath) { AutoFlush = true };
         Console.Error.WriteLine($"re6st drill soak: details in {logPath}");
-        var report = await SoakDrill.RunAsync(options, line => Console.Error.WriteLine(line), line =>
+        SoakReport report;
+        await using (var progress = await StepProgress.StartAsync())
         {
-            lock (log)
+            report = await SoakDrill.RunAsync(options, progress.Step, line =>
             {
-                log.WriteLine(line);
-            }
-        });
+                lock (log)
+                {
+                    log.WriteLine(line);
+                }
+            });
+        }
+
         await BenchCommand.PrintAsync(report, jsonPath);
         return 0;
     }

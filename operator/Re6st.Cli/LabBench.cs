@@ -42,7 +42,8 @@ public static class LabBench
     private static async Task<LabBenchResult> MeasureAsync(int hosts, int reroutes)
     {
         var clock = Stopwatch.StartNew();
-        void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
+        await using var progress = await StepProgress.StartAsync();
+        void Step(string what) => progress.Step(what);
         var logPath = Path.Combine(Path.GetTempPath(), $"re6st-bench-lab-{Environment.ProcessId}.log");
         await using var log = new StreamWriter(logPath) { AutoFlush = true };
         void Log(string line)

@@ -156,7 +156,12 @@ public static class LabCommand
             e.Cancel = true;
             interrupted.Cancel();
         };
-        var state = await FollowAsync(options.Directory, log, interrupted.Token);
+        LabState? state;
+        await using (var progress = await StepProgress.StartAsync())
+        {
+            state = await FollowAsync(options.Directory, log, progress, interrupted.Token);
+        }
+
         if (state is not { Phase: LabPhase.Ready })
         {
             if (interrupted.IsCancellationRequested)
@@ -185,8 +190,8 @@ public static class LabCommand
         return 0;
     }
 
-    /// <summary>Prints the lab process's progress lines until it is Ready, failed, died, or the user interrupts.</summary>
-    private static async Task<LabState?> FollowAsync(string directory, string log, CancellationToken interrupted)
+    /// <summary>Shows the lab process's progress lines until it is Ready, failed, died, or the user interrupts.</summary>
+    private static async Task<LabState?> FollowAsync(string directory, string log, StepProgress progress, CancellationToken interrupted)
     {
         var deadline = DateTime.UtcNow + UpTimeout;
         var noState = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -198,7 +203,7 @@ public static class LabCommand
             {
                 if (line.StartsWith(Progress, StringComparison.Ordinal))
                 {
-                    Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line[Progress.Length..]}");
+                    progress.Step(line[Progress.Length..]);
                 }
             }
 

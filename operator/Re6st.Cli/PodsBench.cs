@@ -45,15 +45,17 @@ public static class PodsBench
     {
         BenchCommand.NeedRoot("network namespaces, cgroups, containerd");
         var none = CancellationToken.None;
-        var clock = Stopwatch.StartNew();
-        void Step(string what) => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {what}");
+        await using var progress = await StepProgress.StartAsync();
+        void Step(string what) => progress.Step(what);
         await using var cluster = await RealCluster.StartAsync(
             new RealClusterOptions { Repository = repository, Nodes = nodes, Order = order },
             Step,
             _ => { },
             none);
 
-        await BenchCommand.PrintAsync(await PodNetworkMeasure.RunAsync(cluster, order, churn, throughput: true, Step, none), jsonPath);
+        var figures = await PodNetworkMeasure.RunAsync(cluster, order, churn, throughput: true, Step, none);
+        await progress.DisposeAsync();
+        await BenchCommand.PrintAsync(figures, jsonPath);
         return 0;
     }
 }

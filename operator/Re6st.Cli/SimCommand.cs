@@ -29,7 +29,7 @@ public static class SimCommand
             routing-table sizes (vs K·N^(1/K)), hop stretch vs a flat random mesh, resilience to node
             loss, crises against a region-grouped mesh, and churn under the destruction policy.
             """).With(nodes, order, arrows, seed, regions, pairs, scenarioPairs, churnPeriods, allPairs, json, plot, quiet);
-        command.SetAction(r => Run(
+        command.SetAction((r, token) => RunAsync(
             new SimOptions
             {
                 Nodes = r.GetValue(nodes),
@@ -55,10 +55,19 @@ public static class SimCommand
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    private static int Run(SimOptions options, string? jsonPath, string? plotDirectory, bool quiet)
+    private static async Task<int> RunAsync(SimOptions options, string? jsonPath, string? plotDirectory, bool quiet)
     {
-        var log = new ProgressLog(quiet ? null : Console.Error);
-        var report = Simulator.Run(options, log);
+        SimReport report;
+        if (quiet)
+        {
+            report = Simulator.Run(options, ProgressLog.Quiet);
+        }
+        else
+        {
+            await using var progress = await StepProgress.StartAsync();
+            report = await Task.Run(() => Simulator.Run(options, new ProgressLog(progress)));
+        }
+
         var json = JsonSerializer.Serialize(report, Json);
         if (jsonPath == "-")
         {
@@ -76,7 +85,7 @@ public static class SimCommand
 
         if (plotDirectory is { } dir)
         {
-            foreach (var file in Plots.Write(dir, report, log))
+            foreach (var file in Plots.Write(dir, report, quiet ? ProgressLog.Quiet : new ProgressLog(Console.Error)))
             {
                 Console.Error.WriteLine($"  plot: {file}");
             }

@@ -7,7 +7,7 @@ public sealed class SimulatorTests
 {
     private static SimReport Run(int nodes, int order, ulong seed = 1) => Simulator.Run(
         new SimOptions { Nodes = nodes, Order = order, Arrows = 8, Seed = seed, Pairs = 300, ScenarioPairs = 150, ChurnPeriods = 3 },
-        new ProgressLog(null));
+        ProgressLog.Quiet);
 
     [Theory]
     [InlineData(1, 1500)]
@@ -92,7 +92,7 @@ public sealed class SimulatorTests
         try
         {
             var report = Run(400, 2);
-            var files = Plots.Write(dir, report, new ProgressLog(null));
+            var files = Plots.Write(dir, report, ProgressLog.Quiet);
             Assert.Equal(3, files.Count);
             foreach (var f in files)
             {

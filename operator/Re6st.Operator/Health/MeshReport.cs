@@ -18,7 +18,8 @@ public sealed record MeshReport(
     int Draining,
     IReadOnlyDictionary<string, int> ByTechnology,
     double RoutesMean,
-    double RoutesExpected)
+    double RoutesExpected,
+    MeshChurn Churn)
 {
     /// <summary>Hosts whose status lists no arrow (cut off from the mesh, unless the mesh has one host).</summary>
     public IReadOnlyList<string> WithoutArrows => [.. Hosts.Where(h => h.Out + h.In == 0 && Hosts.Count > 1).Select(h => h.Host)];
@@ -48,7 +49,8 @@ public sealed record MeshReport(
             initiated.Count(a => a.State == "draining"),
             initiated.GroupBy(a => a.Technology ?? "unknown", StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             routes.Count > 0 ? routes.Average() : 0,
-            ExpectedRoutes(order, nodes.Count));
+            ExpectedRoutes(order, nodes.Count),
+            MeshChurn.Sum(nodes.Select(n => n.Status?.Churn)));
     }
 
     /// <summary>The mean routing-table size the n-order mesh aims at: K·N^(1/K) for N hosts at order K.</summary>
@@ -67,8 +69,33 @@ public sealed record MeshReport(
         withoutArrows = WithoutArrows,
         routesMean = Math.Round(RoutesMean, 2),
         routesExpected = Math.Round(RoutesExpected, 2),
+        churn = new { periods = Churn.Periods, drawn = Churn.Drawn, destroyed = Churn.Destroyed, spared = Churn.Spared, created = Churn.Created },
         hostRows = Hosts.Select(h => h.ToJson()),
     };
+}
+
+/// <summary>
+/// The mesh's churn, summed over its agents' counters since each started (<see cref="ChurnStatusResource"/>):
+/// arrows drawn at the ends of periods, destroyed and spared by the draw, and arrows opened by selection step.
+/// </summary>
+public sealed record MeshChurn(int Periods, int Drawn, int Destroyed, int Spared, IReadOnlyDictionary<string, int> Created)
+{
+    public static MeshChurn Sum(IEnumerable<ChurnStatusResource?> counters)
+    {
+        var all = counters.OfType<ChurnStatusResource>().ToList();
+        var created = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (reason, count) in all.SelectMany(c => c.Created ?? []))
+        {
+            created[reason] = created.GetValueOrDefault(reason) + count;
+        }
+
+        return new MeshChurn(all.Sum(c => c.Periods), all.Sum(c => c.Drawn), all.Sum(c => c.Destroyed), all.Sum(c => c.Spared), created);
+    }
+
+    /// <summary>"destroyed 12 of 40 arrows drawn over 8 host-periods (30 %), 2 spared as most used; opened: random 30, small-mesh 2", or null before any period.</summary>
+    public string? Describe() => Drawn == 0 && Created.Count == 0
+        ? null
+        : $"destroyed {Destroyed} of {Drawn} arrows drawn over {Periods} host-period(s){(Drawn > 0 ? $" ({100.0 * Destroyed / Drawn:0.#} %)" : "")}, {Spared} spared as most used; opened since the agents started: {(Created.Count == 0 ? "none" : string.Join(", ", Created.Select(c => $"{c.Key} {c.Value}")))}";
 }
 
 /// <summary>One host of a mesh, from its MeshNode.</summary>
