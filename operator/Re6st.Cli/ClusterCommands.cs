@@ -64,7 +64,7 @@ public static class ClusterCommands
             A picture of a cluster's live mesh: SVG, DOT or PNG.
 
             The live mesh as a picture, from its MeshNodes: a host per node coloured by its home
-            sub-mesh, bridges ringed, the region (when the MeshNode carries it) as a label only; an
+            sub-mesh, bridges ringed, its Node's region (topology.kubernetes.io/region) as a label only; an
             arrow per line, coloured by technology, dashed while it drains. .svg is drawn here (hosts
             on a circle); .dot is Graphviz's text; .png needs Graphviz's dot on the PATH.
             """).With([mesh, output, .. kube.All]);

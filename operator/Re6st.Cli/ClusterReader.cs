@@ -21,6 +21,7 @@ public sealed class ClusterReader : IDisposable
 {
     private const string PodSelector = "app.kubernetes.io/name=re6st";
     private const string LeaseName = "re6st-operator";
+    private const string RegionLabel = "topology.kubernetes.io/region";
 
     private readonly Kubernetes _client;
 
@@ -96,10 +97,11 @@ public sealed class ClusterReader : IDisposable
                 throw new UsageException($"--mesh: no Mesh '{mesh}' (there {(all.Count == 1 ? "is" : "are")} {(all.Count == 0 ? "none" : string.Join(", ", all.Select(m => m.Metadata.Name)))})");
             }
 
+            var regions = await RegionsAsync(cancellationToken);
             foreach (var m in all.Where(m => mesh is null || m.Metadata.Name == mesh))
             {
                 var policyName = m.Spec.PolicyRef ?? V1Alpha1RandomizationPolicy.DefaultName;
-                meshes.Add(new MeshView(m, policyName, policies.FirstOrDefault(p => p.Metadata.Name == policyName), [.. nodes.Where(n => n.Spec.Mesh == m.Metadata.Name)]));
+                meshes.Add(new MeshView(m, policyName, policies.FirstOrDefault(p => p.Metadata.Name == policyName), [.. nodes.Where(n => n.Spec.Mesh == m.Metadata.Name)]) { Regions = regions });
             }
         }
 
@@ -133,6 +135,22 @@ public sealed class ClusterReader : IDisposable
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             return new CrdView(name, false, null);
+        }
+    }
+
+    /// <summary>Each Node's region label; none when this reader may not list Nodes (a namespaced user).</summary>
+    private async Task<IReadOnlyDictionary<string, string>> RegionsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var nodes = await _client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken);
+            return nodes.Items
+                .Where(n => n.Metadata.Labels?.ContainsKey(RegionLabel) == true)
+                .ToDictionary(n => n.Metadata.Name, n => n.Metadata.Labels[RegionLabel], StringComparer.Ordinal);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            return new Dictionary<string, string>();
         }
     }
 

@@ -51,6 +51,10 @@ public sealed class MeshNodeStatus
     [JsonPropertyName("heartbeat")]
     public string? Heartbeat { get; set; }
 
+    [Description("How far the host's clock is from the API server's, in whole seconds (positive: the host's clock is behind), read by its agent from the Date header of the server's answers.")]
+    [JsonPropertyName("clockOffsetSeconds")]
+    public int? ClockOffsetSeconds { get; set; }
+
     [Description("What the destruction policy and the selection did at this host since its agent started: the figures re6st check audits the principles with.")]
     [JsonPropertyName("churn")]
     public ChurnStatusResource? Churn { get; set; }

@@ -36,7 +36,8 @@ public sealed class ClusterCommandsTests(ApiServer server)
         var sources = new List<MeshNodeMembershipSource>();
         try
         {
-            await _cluster.CreateNodesAsync(test, 3, new Dictionary<string, string> { ["re6st.io/test"] = test });
+            // The region is on the Nodes only: the default policy reads no label, so no MeshNode copies it.
+            await _cluster.CreateNodesAsync(test, 3, new Dictionary<string, string> { ["re6st.io/test"] = test, ["topology.kubernetes.io/region"] = "eu-west" });
             await _cluster.CreateAsync(Cluster.Mesh(test, test), V1Alpha1Mesh.Plural);
             await _cluster.PlannedMeshAsync(test, 3, op.Log);
 
@@ -79,7 +80,9 @@ public sealed class ClusterCommandsTests(ApiServer server)
                 Assert.True(graph.ExitCode == 0, graph.ToString());
                 XNamespace ns = "http://www.w3.org/2000/svg";
                 var drawing = XDocument.Load(svg);
-                Assert.Equal(nodes, drawing.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") == "host").Select(g => (string)g.Attribute("data-name")!));
+                var drawnHosts = drawing.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") == "host").ToList();
+                Assert.Equal(nodes, drawnHosts.Select(g => (string)g.Attribute("data-name")!));
+                Assert.All(drawnHosts, g => Assert.Contains("region eu-west", g.Value, StringComparison.Ordinal));
                 Assert.Equal(
                     Enumerable.Range(0, 3).Select(i => $"{nodes[i]}>{nodes[(i + 1) % 3]}"),
                     drawing.Descendants(ns + "line").Where(l => (string?)l.Attribute("class") == "arrow").Select(l => $"{l.Attribute("data-from")!.Value}>{l.Attribute("data-to")!.Value}").Order(StringComparer.Ordinal));

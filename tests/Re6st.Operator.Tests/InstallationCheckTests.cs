@@ -64,6 +64,19 @@ public sealed class InstallationCheckTests
     }
 
     [Fact]
+    public void AClockFarFromTheApiServers_WarnsNamingTheHostAndHowFar_AndCloseClocksPass()
+    {
+        var view = Healthy(edit: n => n.Status!.ClockOffsetSeconds = n.Spec.Node == "b" ? -7 : 1);
+
+        var clocks = Item(view, "mesh m: clocks");
+
+        Assert.Equal(Outcome.Warn, clocks.Outcome);
+        Assert.Equal(["b"], clocks.Hosts);
+        Assert.Contains("b (ahead by 7 s)", clocks.Reason, StringComparison.Ordinal);
+        Assert.Equal(Outcome.Pass, Item(Healthy(edit: n => n.Status!.ClockOffsetSeconds = 2), "mesh m: clocks").Outcome);
+    }
+
+    [Fact]
     public void TwoGroupsOfHostsWithArrowsOnlyAmongThemselves_FailThePartitionItem()
     {
         var view = Healthy(arrows: [("a", "b"), ("c", "d")], hosts: ["a", "b", "c", "d"]);

@@ -22,11 +22,13 @@ public sealed class KubeApiClient : IDisposable
 
     private readonly KubeConnection _connection;
     private readonly HttpClient _http;
+    private readonly TimeProvider _time;
 
-    public KubeApiClient(KubeConnection connection)
+    public KubeApiClient(KubeConnection connection, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
+        _time = time ?? TimeProvider.System;
         var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) };
         if (connection.SkipTlsVerify)
         {
@@ -50,6 +52,9 @@ public sealed class KubeApiClient : IDisposable
         _http = new HttpClient(handler) { BaseAddress = connection.Server, Timeout = Timeout.InfiniteTimeSpan };
     }
 
+    /// <summary>How far this host's clock is from the API server's, from its answers.</summary>
+    public ClockOffset Clock { get; } = new();
+
     /// <summary>GETs the list at <paramref name="path"/> (with its query: selectors).</summary>
     public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
@@ -57,7 +62,7 @@ public sealed class KubeApiClient : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestTimeout);
         using var request = Request(HttpMethod.Get, path);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         await EnsureSuccessAsync(response, request, timeout.Token).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
         return await JsonSerializer.DeserializeAsync(body, type, timeout.Token).ConfigureAwait(false)
@@ -69,7 +74,7 @@ public sealed class KubeApiClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(type);
         using var request = Request(HttpMethod.Get, path);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, request, cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(body);
@@ -97,11 +102,20 @@ public sealed class KubeApiClient : IDisposable
         using var request = Request(HttpMethod.Patch, path);
         request.Content = new ByteArrayContent(body);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/merge-patch+json");
-        using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
         await EnsureSuccessAsync(response, request, timeout.Token).ConfigureAwait(false);
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>Sends a request, reading the server's clock off its answer (<see cref="Clock"/>).</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        var sent = _time.GetUtcNow();
+        var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        Clock.Observe(sent, _time.GetUtcNow(), response.Headers.Date);
+        return response;
+    }
 
     private HttpRequestMessage Request(HttpMethod method, string path)
     {

@@ -173,6 +173,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         }
 
         var desired = MeshNodeStatusMapping.ToStatus(status, _readGeneration);
+        desired.ClockOffsetSeconds = _client.Clock.Seconds;
         var json = JsonSerializer.Serialize(desired, KubeJsonContext.Default.MeshNodeStatus);
         var watched = self.Status is { } current ? JsonSerializer.Serialize(MeshNodeStatusMapping.Owned(current), KubeJsonContext.Default.MeshNodeStatus) : null;
 

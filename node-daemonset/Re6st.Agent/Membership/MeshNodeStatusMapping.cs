@@ -82,6 +82,7 @@ public static class MeshNodeStatusMapping
             Routes = status.Routes,
             HandOverUntil = status.HandOverUntil,
             StandingIn = status.StandingIn,
+            ClockOffsetSeconds = status.ClockOffsetSeconds,
             Churn = status.Churn,
         };
     }

@@ -40,4 +40,10 @@ public sealed record PodView(string Namespace, string Name, string? Node, bool R
 public sealed record MeshView(V1Alpha1Mesh Mesh, string PolicyName, V1Alpha1RandomizationPolicy? Policy, IReadOnlyList<V1Alpha1MeshNode> Nodes)
 {
     public string Name => Mesh.Metadata.Name;
+
+    /// <summary>
+    /// Each host's region (topology.kubernetes.io/region) as its Node says, for the picture's labels:
+    /// a MeshNode copies only the labels its policy reads. Empty when the reader may not list Nodes.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Regions { get; init; } = new Dictionary<string, string>();
 }

@@ -27,6 +27,9 @@ public sealed record CheckItem(string Name, Outcome Outcome, string Reason, stri
 /// </summary>
 public static class InstallationCheck
 {
+    /// <summary>How far an agent's clock may be from the API server's before check warns.</summary>
+    public const int MaxClockOffsetSeconds = 2;
+
     public static IReadOnlyList<CheckItem> Run(ClusterView view, string installNamespace)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -142,6 +145,26 @@ public static class InstallationCheck
         yield return noBabel.Count == 0
             ? new CheckItem($"{name}: babeld", Outcome.Pass, $"babeld answers on each of the {live.Count} live host(s)")
             : new CheckItem($"{name}: babeld", Outcome.Fail, $"babeld does not answer its agent on {string.Join(", ", noBabel)}", logs, noBabel);
+
+        // Clocks: a heartbeat's age and a hand-over's deadline are written by one host's clock and
+        // read by another's (or the reader's), so clocks more than a couple of seconds apart misjudge them.
+        var liveNames = live.Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
+        var clocks = mesh.Nodes
+            .Where(n => liveNames.Contains(n.Spec.Node) && n.Status?.ClockOffsetSeconds is not null)
+            .Select(n => (Host: n.Spec.Node, Offset: n.Status!.ClockOffsetSeconds!.Value))
+            .ToList();
+        if (clocks.Count > 0)
+        {
+            var off = clocks.Where(c => Math.Abs(c.Offset) > MaxClockOffsetSeconds).ToList();
+            yield return off.Count == 0
+                ? new CheckItem($"{name}: clocks", Outcome.Pass, $"each of {clocks.Count} agent(s) within {MaxClockOffsetSeconds} s of the API server's clock (largest offset {clocks.Max(c => Math.Abs(c.Offset))} s)")
+                : new CheckItem(
+                    $"{name}: clocks",
+                    Outcome.Warn,
+                    $"clocks more than {MaxClockOffsetSeconds} s from the API server's: {string.Join(", ", off.Select(c => $"{c.Host} ({(c.Offset > 0 ? "behind" : "ahead")} by {Math.Abs(c.Offset)} s)"))}; heartbeats and hand-over deadlines are read across clocks",
+                    "the host's time synchronisation (chronyc tracking, timedatectl)",
+                    [.. off.Select(c => c.Host)]);
+        }
 
         // Every host with arrows, and no part of the mesh cut off from the rest.
         if (hosts.Count > 1)

@@ -31,7 +31,7 @@ public static class MeshGraph
             n.Spec.Node,
             n.Spec.HomeSubMesh,
             n.Spec.Role == "bridge",
-            n.Spec.NodeLabels?.TryGetValue(regionLabel, out var region) == true ? region : null)).ToList();
+            n.Spec.NodeLabels?.TryGetValue(regionLabel, out var region) == true ? region : view.Regions.GetValueOrDefault(n.Spec.Node))).ToList();
         var edges = nodes
             .SelectMany(n => (n.Status?.Arrows ?? []).Where(a => a.Initiated && names.Contains(a.Peer))
                 .Select(a => new Edge(a.Id ?? "", n.Spec.Node, a.Peer, a.Technology ?? "unknown", a.State == "draining")))

@@ -205,8 +205,12 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             await Task.Delay(TimeSpan.FromSeconds(2.5));
             await source.PublishAsync(published, CancellationToken.None);
             Assert.Equal(2, source.Writes);
-            var second = StatusHeartbeat.Parse((await MeshNodeAsync(a, test)).Status!.Heartbeat);
+            var written = (await MeshNodeAsync(a, test)).Status!;
+            var second = StatusHeartbeat.Parse(written.Heartbeat);
             Assert.True(second > first, $"the heartbeat did not move: {first:O} then {second:O}");
+
+            // The agent read the API server's clock off its answers: the same machine's, so no offset.
+            Assert.Equal(0, written.ClockOffsetSeconds);
         });
     }
 
