@@ -221,9 +221,8 @@ public static class ClusterCommands
         foreach (var r in reports)
         {
             text.AppendLine();
-            var technologies = r.ByTechnology.Count == 0 ? "" : $"; {string.Join(", ", r.ByTechnology.Select(t => $"{t.Key} {t.Value}"))}";
-            text.AppendLine(CultureInfo.InvariantCulture, $"mesh {r.Mesh}: {r.Ready} · {r.Hosts.Count} host(s) · order {r.Order} · {r.SubMeshes} sub-mesh(es) · {r.Arrows} arrow(s) ({r.Draining} draining{technologies})");
-            text.AppendLine(CultureInfo.InvariantCulture, $"routes per host: {r.RoutesMean:0.#} on average (K·N^(1/K) = {r.RoutesExpected:0.#}); hosts without arrows: {(r.WithoutArrows.Count == 0 ? "none" : string.Join(", ", r.WithoutArrows))}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"mesh {r.Mesh}: {r.Ready} · {r.Shape}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{r.RoutesSummary}; hosts without arrows: {(r.WithoutArrows.Count == 0 ? "none" : string.Join(", ", r.WithoutArrows))}");
             if (r.Churn.Describe() is { } churn)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"churn: {churn}");
@@ -234,24 +233,7 @@ public static class ClusterCommands
             text.AppendLine(CultureInfo.InvariantCulture, $"{"host".PadRight(width)}  {"role",-7} {"sub-mesh".PadRight(subWidth)}  out  in  draining  routes/peers  status written");
             foreach (var h in r.Hosts)
             {
-                var written = h switch
-                {
-                    { HasStatus: false } => "never",
-                    { HeartbeatAge: { } age } => $"{age.TotalSeconds:0} s ago{(h.Stale ? " (stale)" : "")}",
-                    _ => "no heartbeat",
-                };
-                var notes = new List<string>();
-                if (h.HandsOver)
-                {
-                    notes.Add("handing over");
-                }
-
-                if (h.StandingIn.Count > 0)
-                {
-                    notes.Add($"standing in for {string.Join(", ", h.StandingIn)}");
-                }
-
-                text.AppendLine(CultureInfo.InvariantCulture, $"{h.Host.PadRight(width)}  {h.Role,-7} {h.SubMeshes.PadRight(subWidth)}  {h.Out,3}  {h.In,2}  {h.Draining,8}  {$"{(h.Routes is { } routes ? routes.ToString(CultureInfo.InvariantCulture) : "-")}/{h.Peers}",12}  {written}{(notes.Count > 0 ? $"  ({string.Join("; ", notes)})" : "")}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"{h.Host.PadRight(width)}  {h.Role,-7} {h.SubMeshes.PadRight(subWidth)}  {h.Out,3}  {h.In,2}  {h.Draining,8}  {h.RoutesAgainstPeers,12}  {h.Written}{(h.Notes.Length > 0 ? $"  ({h.Notes})" : "")}");
             }
         }
 

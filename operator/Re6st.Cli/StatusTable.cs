@@ -34,10 +34,9 @@ public static class StatusTable
         {
             console.WriteLine();
             var ready = r.Ready == "Ready" ? "[green]Ready[/]" : $"[yellow]{Markup.Escape(r.Ready)}[/]";
-            var technologies = r.ByTechnology.Count == 0 ? "" : $"; {string.Join(", ", r.ByTechnology.Select(t => $"{t.Key} {t.Value}"))}";
-            console.MarkupLine($"mesh [bold]{Markup.Escape(r.Mesh)}[/]: {ready} · {r.Hosts.Count} host(s) · order {r.Order} · {r.SubMeshes} sub-mesh(es) · {r.Arrows} arrow(s) ({r.Draining} draining{Markup.Escape(technologies)})");
+            console.MarkupLine($"mesh [bold]{Markup.Escape(r.Mesh)}[/]: {ready} · {Markup.Escape(r.Shape)}");
             var without = r.WithoutArrows.Count == 0 ? "none" : $"[red]{Markup.Escape(string.Join(", ", r.WithoutArrows))}[/]";
-            console.MarkupLine($"routes per host: {r.RoutesMean:0.#} on average (K·N^(1/K) = {r.RoutesExpected:0.#}); hosts without arrows: {without}");
+            console.MarkupLine($"{Markup.Escape(r.RoutesSummary)}; hosts without arrows: {without}");
             if (r.Churn.Describe() is { } churn)
             {
                 console.MarkupLine($"churn: {Markup.Escape(churn)}");
@@ -56,35 +55,16 @@ public static class StatusTable
             foreach (var h in r.Hosts)
             {
                 var cutOff = h.Out + h.In == 0 && r.Hosts.Count > 1;
-                var written = h switch
-                {
-                    { HasStatus: false } => "[red]never[/]",
-                    { HeartbeatAge: { } age } when h.Stale => $"[red]{age.TotalSeconds:0} s ago (stale)[/]",
-                    { HeartbeatAge: { } age } => $"{age.TotalSeconds:0} s ago",
-                    _ => "[red]no heartbeat[/]",
-                };
-                var routes = $"{(h.Routes is { } n ? n.ToString(CultureInfo.InvariantCulture) : "-")}/{h.Peers}";
-                var notes = new List<string>();
-                if (h.HandsOver)
-                {
-                    notes.Add("handing over");
-                }
-
-                if (h.StandingIn.Count > 0)
-                {
-                    notes.Add($"standing in for {string.Join(", ", h.StandingIn)}");
-                }
-
                 table.AddRow(
-                    h.Stale || cutOff ? $"[red]{Markup.Escape(h.Host)}[/]" : Markup.Escape(h.Host),
+                    Colour(h.Host, h.Stale || cutOff ? "red" : null),
                     Markup.Escape(h.Role),
                     Markup.Escape(h.SubMeshes),
-                    cutOff ? "[red]0[/]" : h.Out.ToString(CultureInfo.InvariantCulture),
-                    cutOff ? "[red]0[/]" : h.In.ToString(CultureInfo.InvariantCulture),
+                    Colour(h.Out.ToString(CultureInfo.InvariantCulture), cutOff ? "red" : null),
+                    Colour(h.In.ToString(CultureInfo.InvariantCulture), cutOff ? "red" : null),
                     h.Draining.ToString(CultureInfo.InvariantCulture),
-                    h.Routes is { } have && have < h.Peers ? $"[yellow]{routes}[/]" : routes,
-                    written,
-                    Markup.Escape(string.Join("; ", notes)));
+                    Colour(h.RoutesAgainstPeers, h.Routes is { } have && have < h.Peers ? "yellow" : null),
+                    Colour(h.Written, h.Stale ? "red" : null),
+                    Markup.Escape(h.Notes));
             }
 
             console.Write(table);
@@ -92,4 +72,6 @@ public static class StatusTable
 
         return text.ToString();
     }
+
+    private static string Colour(string text, string? colour) => colour is null ? Markup.Escape(text) : $"[{colour}]{Markup.Escape(text)}[/]";
 }

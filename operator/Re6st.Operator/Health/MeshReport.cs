@@ -1,3 +1,4 @@
+using System.Globalization;
 using Re6st.Contracts;
 using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;
@@ -52,6 +53,12 @@ public sealed record MeshReport(
             ExpectedRoutes(order, nodes.Count),
             MeshChurn.Sum(nodes.Select(n => n.Status?.Churn)));
     }
+
+    /// <summary>"3 host(s) · order 1 · 1 sub-mesh(es) · 3 arrow(s) (0 draining; wireguard 3)".</summary>
+    public string Shape => $"{Hosts.Count} host(s) · order {Order} · {SubMeshes} sub-mesh(es) · {Arrows} arrow(s) ({Draining} draining{(ByTechnology.Count == 0 ? "" : $"; {string.Join(", ", ByTechnology.Select(t => $"{t.Key} {t.Value}"))}")})";
+
+    /// <summary>"routes per host: 2 on average (K·N^(1/K) = 3)".</summary>
+    public string RoutesSummary => string.Create(CultureInfo.InvariantCulture, $"routes per host: {RoutesMean:0.#} on average (K·N^(1/K) = {RoutesExpected:0.#})");
 
     /// <summary>The mean routing-table size the n-order mesh aims at: K·N^(1/K) for N hosts at order K.</summary>
     public static double ExpectedRoutes(int order, int hosts) => hosts == 0 ? 0 : order * Math.Pow(hosts, 1.0 / order);
@@ -117,6 +124,20 @@ public sealed record HostReport(
     IReadOnlyList<string> ArrowPeers)
 {
     public bool Stale => HeartbeatAge is not { } age || StatusHeartbeat.IsStale(age);
+
+    /// <summary>"5 s ago", "300 s ago (stale)", "never" (no status), "no heartbeat".</summary>
+    public string Written => this switch
+    {
+        { HasStatus: false } => "never",
+        { HeartbeatAge: { } age } => string.Create(CultureInfo.InvariantCulture, $"{age.TotalSeconds:0} s ago{(Stale ? " (stale)" : "")}"),
+        _ => "no heartbeat",
+    };
+
+    /// <summary>"12/9": installed routes against live hosts homed in its sub-meshes ("-" when babeld does not answer).</summary>
+    public string RoutesAgainstPeers => $"{(Routes is { } routes ? routes.ToString(CultureInfo.InvariantCulture) : "-")}/{Peers}";
+
+    /// <summary>"handing over; standing in for b", or empty.</summary>
+    public string Notes => string.Join("; ", new[] { HandsOver ? "handing over" : null, StandingIn.Count > 0 ? $"standing in for {string.Join(", ", StandingIn)}" : null }.OfType<string>());
 
     /// <param name="live">The mesh's hosts whose agents wrote their status recently (<see cref="HostRouting.IsLive"/>).</param>
     public static HostReport Build(V1Alpha1MeshNode node, IReadOnlyList<V1Alpha1MeshNode> live, DateTimeOffset now)
