@@ -93,6 +93,10 @@ public sealed class ChurnStatusResource
     [Description("Arrows this host opened since then, by the selection step that chose the peer: random (the principle), bootstrap, preferred, small-mesh (exceptions).")]
     [JsonPropertyName("created")]
     public Dictionary<string, int>? Created { get; set; }
+
+    [Description("Arrows of this host removed since then, by reason: random, drained, forced-after-max-drain (the policy), dead, unauthenticated, closed-by-peer, peer-left, replanned, cut, agent-restart, technology.")]
+    [JsonPropertyName("removed")]
+    public Dictionary<string, int>? Removed { get; set; }
 }
 
 /// <summary>How often an agent renews <see cref="MeshNodeStatus.Heartbeat"/>, and when a reader deems it stale.</summary>

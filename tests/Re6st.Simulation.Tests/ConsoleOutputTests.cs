@@ -29,7 +29,7 @@ public sealed class ConsoleOutputTests
         Assert.Contains("(stale)", table, StringComparison.Ordinal);
         foreach (var text in new[] { table, plain })
         {
-            Assert.Contains("churn: destroyed 3 of 10 arrows drawn over 4 host-period(s) (30 %), 1 spared as most used; opened since the agents started: random 5, small-mesh 1", text, StringComparison.Ordinal);
+            Assert.Contains("churn: destroyed 3 of 10 arrows drawn over 4 host-period(s) (30 %), 1 spared as most used; since the agents started, opened: random 5, small-mesh 1; removed: closed-by-peer 1, random 3", text, StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain("\u001b[", plain, StringComparison.Ordinal);
@@ -76,6 +76,7 @@ public sealed class ConsoleOutputTests
                     Destroyed = h == "a" ? 2 : 1,
                     Spared = h == "a" ? 1 : 0,
                     Created = h == "a" ? new() { ["random"] = 3, ["small-mesh"] = 1 } : new() { ["random"] = 2 },
+                    Removed = h == "a" ? new() { ["random"] = 2, ["closed-by-peer"] = 1 } : new() { ["random"] = 1 },
                 },
             },
         }).ToList();

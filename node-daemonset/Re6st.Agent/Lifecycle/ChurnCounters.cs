@@ -12,6 +12,7 @@ namespace Re6st.Agent.Lifecycle;
 public sealed class ChurnCounters(DateTimeOffset since)
 {
     private readonly SortedDictionary<string, int> _created = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _removed = new(StringComparer.Ordinal);
     private DateTimeOffset? _firstEnd;
     private DateTimeOffset? _lastEnd;
     private int _periods;
@@ -49,6 +50,9 @@ public sealed class ChurnCounters(DateTimeOffset since)
 
     public void Created(SelectionReason reason) => _created[Name(reason)] = _created.GetValueOrDefault(Name(reason)) + 1;
 
+    /// <summary>An arrow of this host removed, for <paramref name="reason"/> (RemovalReason's name: random, drained, dead, closed-by-peer...).</summary>
+    public void Removed(string reason) => _removed[reason] = _removed.GetValueOrDefault(reason) + 1;
+
     public ChurnFigures Figures() => new(
         since,
         _periods,
@@ -56,7 +60,10 @@ public sealed class ChurnCounters(DateTimeOffset since)
         _destroyed,
         _spared,
         _periods >= 2 ? Math.Round((_lastEnd!.Value - _firstEnd!.Value).TotalSeconds / (_periods - 1), 2) : null,
-        new SortedDictionary<string, int>(_created, StringComparer.Ordinal));
+        new SortedDictionary<string, int>(_created, StringComparer.Ordinal))
+    {
+        Removed = new SortedDictionary<string, int>(_removed, StringComparer.Ordinal),
+    };
 }
 
 /// <summary>The figures of <see cref="ChurnCounters"/> at one moment (see <c>ChurnStatusResource</c>).</summary>
@@ -67,4 +74,8 @@ public sealed record ChurnFigures(
     int Destroyed,
     int Spared,
     double? PeriodSeconds,
-    IReadOnlyDictionary<string, int> Created);
+    IReadOnlyDictionary<string, int> Created)
+{
+    /// <summary>Arrows of this host removed since then, by reason.</summary>
+    public IReadOnlyDictionary<string, int> Removed { get; init; } = new Dictionary<string, int>();
+}

@@ -322,6 +322,7 @@ public sealed partial class HostAgent : IAsyncDisposable
 
         Count("destroyed/" + name);
         Metrics.Destroyed(reason, arrow.Technology.ToName());
+        _churn.Removed(reason.Name());
         if (arrow.DrainStartedAt is { } started && arrow.Initiated && arrow.DestroyReason is null)
         {
             var forced = reason == RemovalReason.ForcedAfterMaxDrain;

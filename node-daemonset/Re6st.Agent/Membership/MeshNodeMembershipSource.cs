@@ -155,6 +155,21 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         return result;
     }
 
+    /// <summary>A status as JSON, its churn counters left out (null for none).</summary>
+    private static string? WithoutChurn(MeshNodeStatus? status)
+    {
+        if (status is null)
+        {
+            return null;
+        }
+
+        var churn = status.Churn;
+        status.Churn = null;
+        var json = JsonSerializer.Serialize(status, KubeJsonContext.Default.MeshNodeStatus);
+        status.Churn = churn;
+        return json;
+    }
+
     private sealed record CheckedSpec(string? Uid, long? Generation, NodePlan Plan, RandomizationPolicy Policy, TimeSpan HelloInterval, NodeInfo Self);
 
     /// <summary>
@@ -175,15 +190,20 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
         var desired = MeshNodeStatusMapping.ToStatus(status, _readGeneration);
         desired.ClockOffsetSeconds = _client.Clock.Seconds;
         var json = JsonSerializer.Serialize(desired, KubeJsonContext.Default.MeshNodeStatus);
-        var watched = self.Status is { } current ? JsonSerializer.Serialize(MeshNodeStatusMapping.Owned(current), KubeJsonContext.Default.MeshNodeStatus) : null;
+        var owned = self.Status is { } current ? MeshNodeStatusMapping.Owned(current) : null;
+        var watched = owned is null ? null : JsonSerializer.Serialize(owned, KubeJsonContext.Default.MeshNodeStatus);
 
         // Nothing to do when the watch shows this status already, or when this source has just
         // written it and the watch has not caught up yet (it still shows the version written over),
         // unless the heartbeat is due. A status someone else changed afterwards is written again.
+        // The churn counters move every period on every host; they ride along with the writes the
+        // rest of the status and the heartbeat make, and cause none themselves: every status write
+        // wakes every peer's watch and the operator.
         var now = _time.GetUtcNow();
         var beat = StatusHeartbeat.Parse(self.Status?.Heartbeat) is { } seen && seen > _beat ? seen : _beat;
         var due = now - beat >= _heartbeat;
-        if (!due && (watched == json || _written == (json, self.Metadata.Uid, self.Metadata.ResourceVersion)))
+        var significant = WithoutChurn(desired)!;
+        if (!due && (WithoutChurn(owned) == significant || _written == (significant, self.Metadata.Uid, self.Metadata.ResourceVersion)))
         {
             return;
         }
@@ -196,7 +216,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
                 $"/apis/{Group.Name}/{Group.Version}/{Group.MeshNodePlural}/{_name}/status",
                 new JsonObject { ["status"] = patch },
                 cancellationToken).ConfigureAwait(false);
-            _written = (json, self.Metadata.Uid, self.Metadata.ResourceVersion);
+            _written = (significant, self.Metadata.Uid, self.Metadata.ResourceVersion);
             _beat = now;
             Interlocked.Increment(ref _writes);
         }

@@ -62,6 +62,7 @@ public static class MeshNodeStatusMapping
                 Spared = churn.Spared,
                 PeriodSeconds = churn.PeriodSeconds,
                 Created = churn.Created.Count > 0 ? new Dictionary<string, int>(churn.Created, StringComparer.Ordinal) : null,
+                Removed = churn.Removed.Count > 0 ? new Dictionary<string, int>(churn.Removed, StringComparer.Ordinal) : null,
             } : null,
         };
     }

@@ -76,33 +76,46 @@ public sealed record MeshReport(
         withoutArrows = WithoutArrows,
         routesMean = Math.Round(RoutesMean, 2),
         routesExpected = Math.Round(RoutesExpected, 2),
-        churn = new { periods = Churn.Periods, drawn = Churn.Drawn, destroyed = Churn.Destroyed, spared = Churn.Spared, created = Churn.Created },
+        churn = new { periods = Churn.Periods, drawn = Churn.Drawn, destroyed = Churn.Destroyed, spared = Churn.Spared, created = Churn.Created, removed = Churn.Removed },
         hostRows = Hosts.Select(h => h.ToJson()),
     };
 }
 
 /// <summary>
 /// The mesh's churn, summed over its agents' counters since each started (<see cref="ChurnStatusResource"/>):
-/// arrows drawn at the ends of periods, destroyed and spared by the draw, and arrows opened by selection step.
+/// arrows drawn at the ends of periods, destroyed and spared by the draw, arrows opened by selection step, and arrows removed by reason.
 /// </summary>
-public sealed record MeshChurn(int Periods, int Drawn, int Destroyed, int Spared, IReadOnlyDictionary<string, int> Created)
+public sealed record MeshChurn(int Periods, int Drawn, int Destroyed, int Spared, IReadOnlyDictionary<string, int> Created, IReadOnlyDictionary<string, int> Removed)
 {
     public static MeshChurn Sum(IEnumerable<ChurnStatusResource?> counters)
     {
         var all = counters.OfType<ChurnStatusResource>().ToList();
-        var created = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (reason, count) in all.SelectMany(c => c.Created ?? []))
-        {
-            created[reason] = created.GetValueOrDefault(reason) + count;
-        }
-
-        return new MeshChurn(all.Sum(c => c.Periods), all.Sum(c => c.Drawn), all.Sum(c => c.Destroyed), all.Sum(c => c.Spared), created);
+        return new MeshChurn(
+            all.Sum(c => c.Periods),
+            all.Sum(c => c.Drawn),
+            all.Sum(c => c.Destroyed),
+            all.Sum(c => c.Spared),
+            Add(all.Select(c => c.Created)),
+            Add(all.Select(c => c.Removed)));
     }
 
-    /// <summary>"destroyed 12 of 40 arrows drawn over 8 host-periods (30 %), 2 spared as most used; opened: random 30, small-mesh 2", or null before any period.</summary>
-    public string? Describe() => Drawn == 0 && Created.Count == 0
+    private static SortedDictionary<string, int> Add(IEnumerable<Dictionary<string, int>?> counts)
+    {
+        var sum = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (reason, count) in counts.SelectMany(c => c ?? []))
+        {
+            sum[reason] = sum.GetValueOrDefault(reason) + count;
+        }
+
+        return sum;
+    }
+
+    /// <summary>"destroyed 12 of 40 arrows drawn over 8 host-period(s) (30 %), 2 spared as most used; since the agents started, opened: random 30, small-mesh 2; removed: dead 1, random 12", or null when nothing was counted.</summary>
+    public string? Describe() => Drawn == 0 && Created.Count == 0 && Removed.Count == 0
         ? null
-        : $"destroyed {Destroyed} of {Drawn} arrows drawn over {Periods} host-period(s){(Drawn > 0 ? $" ({100.0 * Destroyed / Drawn:0.#} %)" : "")}, {Spared} spared as most used; opened since the agents started: {(Created.Count == 0 ? "none" : string.Join(", ", Created.Select(c => $"{c.Key} {c.Value}")))}";
+        : $"destroyed {Destroyed} of {Drawn} arrows drawn over {Periods} host-period(s){(Drawn > 0 ? $" ({100.0 * Destroyed / Drawn:0.#} %)" : "")}, {Spared} spared as most used; since the agents started, opened: {Tally(Created)}; removed: {Tally(Removed)}";
+
+    private static string Tally(IReadOnlyDictionary<string, int> counts) => counts.Count == 0 ? "none" : string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"));
 }
 
 /// <summary>One host of a mesh, from its MeshNode.</summary>

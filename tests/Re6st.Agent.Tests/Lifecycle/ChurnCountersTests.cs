@@ -25,11 +25,15 @@ public sealed class ChurnCountersTests
         churn.Created(SelectionReason.Random);
         churn.Created(SelectionReason.SmallMesh);
         churn.Created(SelectionReason.Random);
+        churn.Removed("random");
+        churn.Removed("dead");
+        churn.Removed("random");
 
         var figures = churn.Figures();
         Assert.Equal((3, 4, 2, 1), (figures.Periods, figures.Drawn, figures.Destroyed, figures.Spared));
         Assert.Equal(10.1, figures.PeriodSeconds);
         Assert.Equal(new Dictionary<string, int> { ["random"] = 2, ["small-mesh"] = 1 }, figures.Created);
+        Assert.Equal(new Dictionary<string, int> { ["dead"] = 1, ["random"] = 2 }, figures.Removed);
     }
 
     [Fact]
@@ -38,6 +42,7 @@ public sealed class ChurnCountersTests
         var churn = new ChurnCounters(T0);
         churn.PeriodEnded(T0 + TimeSpan.FromSeconds(10));
         churn.Created(SelectionReason.Bootstrap);
+        churn.Removed("closed-by-peer");
         var arrow = new PublishedArrow("id1", "b", "root", TunnelTechnology.WireGuard, 51820) { Since = T0 + TimeSpan.FromSeconds(3), Reason = "bootstrap" };
         var status = new PeerStatus("a", System.Net.IPAddress.IPv6Loopback, "key", [arrow]) { Churn = churn.Figures() };
 
@@ -47,6 +52,7 @@ public sealed class ChurnCountersTests
         Assert.Equal("bootstrap", written.Arrows[0].Reason);
         Assert.Equal((1, 0, "2026-01-01T00:00:00.000Z"), (written.Churn!.Periods, written.Churn.Drawn, written.Churn.Since));
         Assert.Equal(1, written.Churn.Created!["bootstrap"]);
+        Assert.Equal(1, written.Churn.Removed!["closed-by-peer"]);
         Assert.Equal(arrow, MeshNodeStatusMapping.ToPeerStatus("a", written)!.Arrows.Single());
     }
 }

@@ -1,3 +1,4 @@
+using Re6st.Agent.Lifecycle;
 using System.Net;
 using System.Runtime.Versioning;
 using System.Text;
@@ -199,13 +200,18 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             Assert.NotNull(first);
             Assert.InRange(first.Value, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
 
-            // Within the heartbeat, the same status writes nothing; past it, the same status is written with a new heartbeat.
+            // Within the heartbeat, the same status writes nothing, nor does one whose churn counters
+            // alone moved (they ride along with other writes); past it, the status is written with a
+            // new heartbeat and the counters as they are then.
             await source.PublishAsync(published, CancellationToken.None);
             Assert.Equal(1, source.Writes);
+            await source.PublishAsync(published with { Churn = Churn(periods: 5) }, CancellationToken.None);
+            Assert.Equal(1, source.Writes);
             await Task.Delay(TimeSpan.FromSeconds(2.5));
-            await source.PublishAsync(published, CancellationToken.None);
+            await source.PublishAsync(published with { Churn = Churn(periods: 6) }, CancellationToken.None);
             Assert.Equal(2, source.Writes);
             var written = (await MeshNodeAsync(a, test)).Status!;
+            Assert.Equal(6, written.Churn!.Periods);
             var second = StatusHeartbeat.Parse(written.Heartbeat);
             Assert.True(second > first, $"the heartbeat did not move: {first:O} then {second:O}");
 
@@ -213,6 +219,9 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             Assert.Equal(0, written.ClockOffsetSeconds);
         });
     }
+
+    private static ChurnFigures Churn(int periods) =>
+        new(DateTimeOffset.UnixEpoch, periods, periods * 3, periods, 0, 10, new Dictionary<string, int> { ["random"] = 3 + periods });
 
     [Fact]
     public async Task ThePlanAndPolicy_AreCheckedOncePerGeneration_AndAgainWhenTheSpecChanges()
