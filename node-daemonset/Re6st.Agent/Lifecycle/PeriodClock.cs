@@ -44,11 +44,12 @@ public sealed class PeriodClock(IRandomSource random)
             return false;
         }
 
-        // The next period ends one period after this one was due, not after the tick that saw it
-        // end: ticks come late by up to a tick, and counting from them stretched a 10 s period to
-        // 10.51 s on average in a 10-host lab. A host that missed whole periods (a stalled agent)
-        // starts afresh from now rather than destroying several periods' worth at once.
-        _end = end + period > now ? end + period : now + period;
+        // CAVEAT: the next period counts from the tick that saw this one end, not from when it was
+        // due, so a host whose ticks run late (busy bringing arrows up, CPU starved) destroys less
+        // often until it catches up. Counted from when it was due, periods did not get shorter
+        // (re6st check measured 10.62 s for 10 s, 10.51 s before), but the 10-host lab lost 0.8-2.4 % of
+        // its pings under churn in 3 of 5 runs, against 0-0.14 % in 2 runs counted from the tick.
+        _end = now + period;
         return true;
     }
 }

@@ -18,7 +18,7 @@ namespace Re6st.Lab.Tests.Cluster;
 /// The lighter lab end to end: <c>re6st lab up --processes</c> (10 hosts, order 2) as a user runs it,
 /// then a policy change through kubectl, accelerated churn under continuous pings (at most 0.1 % lost), two hosts lost,
 /// a deleted MeshNode, <c>re6st check</c> (passing, then naming the two hosts whose agents were
-/// killed once their statuses go stale), and <c>re6st lab down</c>, checked to leave nothing behind. Counters are read
+/// killed or hung with SIGSTOP once their statuses go stale), and <c>re6st lab down</c>, checked to leave nothing behind. Counters are read
 /// from the lab's own Prometheus. Its loss figure is a measurement of the system, so it runs alone,
 /// after the other tests of the assembly.
 /// </summary>
@@ -39,6 +39,7 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         var directory = Path.Combine(Path.GetTempPath(), "re6st-lab-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
         LabState? state = null;
         var passed = false;
+        IReadOnlyList<string> victims = [];
         try
         {
             var up = await CliAsync(["lab", "up", "--processes", "--dir", directory, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--order", "2", "--seed", "7"], TimeSpan.FromMinutes(15));
@@ -122,13 +123,14 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             Assert.True(destroyed >= Nodes, $"the policy destroyed only {destroyed} arrows in {Churn.TotalMinutes} min at a 10 s period");
             Assert.True(created >= Nodes, $"only {created} arrows created in {Churn.TotalMinutes} min at a 10 s period");
 
-            // Two hosts die (cable cut, agent killed): one bridge, one member of the other sub-mesh.
-            var victims = await VictimsAsync(client, state);
-            foreach (var name in victims)
+            // Two hosts die (cable cut): one bridge, one member of the other sub-mesh. The first's
+            // agent is killed; the second's hangs (SIGSTOP): alive, but writing nothing.
+            victims = await VictimsAsync(client, state);
+            foreach (var (name, signal) in victims.Zip(new[] { "-KILL", "-STOP" }))
             {
                 var node = state.Nodes.Single(n => n.Name == name);
                 await Command.RunAsync("ip", ["-n", node.Namespace, "link", "del", node.UnderlayInterface]);
-                await Command.RunAsync("kill", ["-KILL", node.Agent!.Pid.ToString(CultureInfo.InvariantCulture)]);
+                await Command.RunAsync("kill", [signal, node.Agent!.Pid.ToString(CultureInfo.InvariantCulture)]);
             }
 
             var lostAt = Stopwatch.StartNew();
@@ -168,6 +170,15 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         }
         finally
         {
+            // The hung agent goes on, so that lab down stops it as it stops the others.
+            foreach (var name in victims)
+            {
+                if (state?.Nodes.SingleOrDefault(n => n.Name == name)?.Agent is { IsAlive: true } agent)
+                {
+                    await Command.RunAsync("kill", ["-CONT", agent.Pid.ToString(CultureInfo.InvariantCulture)]);
+                }
+            }
+
             var down = await CliAsync(["lab", "down", "--dir", directory], TimeSpan.FromMinutes(5));
             output.WriteLine(down.ToString());
             if (state is not null)
