@@ -15,9 +15,10 @@ namespace Re6st.Integration.Tests;
 
 /// <summary>The Helm chart (helm/re6st): lint, renderings the real API server accepts, and a real install and uninstall.</summary>
 [Collection(ApiServerGroup.Name)]
-public sealed class HelmChartTests(ApiServer server)
+public sealed class HelmChartTests(ApiServer server) : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
+    private readonly List<string> _valuesFiles = [];
     private static readonly string Chart = Repository.PathOf("helm", "re6st");
     private static readonly Lazy<Task<string>> Tools = new(FetchToolsAsync);
 
@@ -338,7 +339,7 @@ public sealed class HelmChartTests(ApiServer server)
 
     private static List<string> Args(JsonNode container) => [.. container["args"]!.AsArray().Select(a => (string)a!)];
 
-    private static string ValuesFile(string name) => name switch
+    private string ValuesFile(string name) => name switch
     {
         "defaults" => WriteValues("{}\n"),
         "ipv4-off" => WriteValues(SampleMesh("ipv4: {enabled: false}")),
@@ -380,13 +381,21 @@ public sealed class HelmChartTests(ApiServer server)
           {{field}}
         """;
 
-    private static string WriteValues(string yaml)
+    /// <summary>A values file for helm, removed when the test ends (<see cref="Dispose"/>).</summary>
+    private string WriteValues(string yaml)
     {
-        // Named after the content: runs overwrite the same few files instead of piling them up.
-        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(yaml)))[..16];
-        var path = Path.Combine(Path.GetTempPath(), $"re6st-helm-values-{hash}.yaml");
+        var path = Path.Combine(Path.GetTempPath(), $"re6st-helm-values-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, yaml);
+        _valuesFiles.Add(path);
         return path;
+    }
+
+    public void Dispose()
+    {
+        foreach (var path in _valuesFiles)
+        {
+            File.Delete(path);
+        }
     }
 
     private static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
