@@ -15,71 +15,55 @@ public static class CliOptions
     /// A whole number from <paramref name="min"/> to <paramref name="max"/>; "100_000" reads as
     /// 100000. Without a <paramref name="fallback"/>, the command chooses the default (see <see cref="Typed"/>).
     /// </summary>
-    public static Option<int> Number(string name, string helpName, string description, int? fallback, int min, int max)
-    {
-        var option = NumberIn(name, helpName, description, fallback ?? min, min, max);
-        if (fallback is not null)
-        {
-            option.DefaultValueFactory = _ => fallback.Value;
-        }
-
-        return option;
-    }
-
-    private static Option<int> NumberIn(string name, string helpName, string description, int fallback, int min, int max) => new(name)
-    {
-        HelpName = helpName,
-        Description = $"{description} ({min.ToString("N0", CultureInfo.InvariantCulture)} to {max.ToString("N0", CultureInfo.InvariantCulture)})",
-        CustomParser = r =>
-        {
-            var text = r.Tokens.Count == 0 ? null : r.Tokens[0].Value;
-            if (text is null)
-            {
-                return fallback;
-            }
-
-            if (!int.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < min || n > max)
-            {
-                r.AddError($"{name} must be a whole number from {min} to {max} (got '{text}')");
-                return fallback;
-            }
-
-            return n;
-        },
-    };
+    public static Option<int> Number(string name, string helpName, string description, int? fallback, int min, int max) => Checked(
+        name,
+        helpName,
+        $"{description} ({min.ToString("N0", CultureInfo.InvariantCulture)} to {max.ToString("N0", CultureInfo.InvariantCulture)})",
+        fallback,
+        text => int.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max ? n : null,
+        $"must be a whole number from {min} to {max}");
 
     /// <summary>A seed: any non-negative whole number.</summary>
-    public static Option<ulong> Seed(string description, ulong? fallback)
+    public static Option<ulong> Seed(string description, ulong? fallback) => Checked(
+        "--seed",
+        "S",
+        description,
+        fallback,
+        text => ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null,
+        "must be a non-negative whole number");
+
+    /// <summary>An option whose value <paramref name="parse"/> reads (null: not valid), the error "NAME REQUIREMENT (got 'TEXT')".</summary>
+    private static Option<T> Checked<T>(string name, string helpName, string description, T? fallback, Func<string, T?> parse, string requirement)
+        where T : struct
     {
-        var option = SeedOption(description, fallback ?? 0);
-        if (fallback is not null)
+        var option = new Option<T>(name)
         {
-            option.DefaultValueFactory = _ => fallback.Value;
+            HelpName = helpName,
+            Description = description,
+            CustomParser = r =>
+            {
+                if (r.Tokens.Count == 0)
+                {
+                    return fallback ?? default;
+                }
+
+                var text = r.Tokens[0].Value;
+                if (parse(text) is { } value)
+                {
+                    return value;
+                }
+
+                r.AddError($"{name} {requirement} (got '{text}')");
+                return default;
+            },
+        };
+        if (fallback is { } value)
+        {
+            option.DefaultValueFactory = _ => value;
         }
 
         return option;
     }
-
-    private static Option<ulong> SeedOption(string description, ulong fallback) => new("--seed")
-    {
-        HelpName = "S",
-        Description = description,
-        CustomParser = r =>
-        {
-            var text = r.Tokens.Count == 0 ? null : r.Tokens[0].Value;
-            if (text is null)
-            {
-                return fallback;
-            }
-
-            if (!ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
-            {
-                r.AddError($"--seed must be a non-negative whole number (got '{text}')");
-            }
-
-            return n;
-        },
-    };
 
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 

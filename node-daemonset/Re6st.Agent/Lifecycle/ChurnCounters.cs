@@ -48,10 +48,12 @@ public sealed class ChurnCounters(DateTimeOffset since)
         }
     }
 
-    public void Created(SelectionReason reason) => _created[Name(reason)] = _created.GetValueOrDefault(Name(reason)) + 1;
+    public void Created(SelectionReason reason) => Add(_created, Name(reason));
 
     /// <summary>An arrow of this host removed, for <paramref name="reason"/> (RemovalReason's name: random, drained, dead, closed-by-peer...).</summary>
-    public void Removed(string reason) => _removed[reason] = _removed.GetValueOrDefault(reason) + 1;
+    public void Removed(string reason) => Add(_removed, reason);
+
+    private static void Add(SortedDictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
 
     public ChurnFigures Figures() => new(
         since,

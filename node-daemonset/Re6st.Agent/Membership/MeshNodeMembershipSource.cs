@@ -189,9 +189,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
         var desired = MeshNodeStatusMapping.ToStatus(status, _readGeneration);
         desired.ClockOffsetSeconds = _client.Clock.Seconds;
-        var json = JsonSerializer.Serialize(desired, KubeJsonContext.Default.MeshNodeStatus);
         var owned = self.Status is { } current ? MeshNodeStatusMapping.Owned(current) : null;
-        var watched = owned is null ? null : JsonSerializer.Serialize(owned, KubeJsonContext.Default.MeshNodeStatus);
 
         // Nothing to do when the watch shows this status already, or when this source has just
         // written it and the watch has not caught up yet (it still shows the version written over),
@@ -210,6 +208,8 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
         try
         {
+            var json = JsonSerializer.Serialize(desired, KubeJsonContext.Default.MeshNodeStatus);
+            var watched = owned is null ? null : JsonSerializer.Serialize(owned, KubeJsonContext.Default.MeshNodeStatus);
             var patch = StatusPatch(json, watched);
             patch["heartbeat"] = StatusHeartbeat.Format(now);
             await _client.MergePatchAsync(

@@ -32,6 +32,7 @@ public static class PrincipleAudit
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(policy);
         var counted = nodes.Where(n => n.Status?.Churn is not null).ToList();
+        var members = Members(nodes);
         if (Destruction(name, counted, policy) is { } destruction)
         {
             yield return destruction;
@@ -47,16 +48,22 @@ public static class PrincipleAudit
             yield return oldest;
         }
 
-        if (PeerChoice(name, nodes) is { } choice)
+        if (PeerChoice(name, nodes, members) is { } choice)
         {
             yield return choice;
         }
 
-        if (Exceptions(name, nodes, policy) is { } exceptions)
+        if (Exceptions(name, nodes, members, policy) is { } exceptions)
         {
             yield return exceptions;
         }
     }
+
+    /// <summary>Each sub-mesh's hosts, from the MeshNodes' memberships.</summary>
+    private static Dictionary<string, List<string>> Members(IReadOnlyList<V1Alpha1MeshNode> nodes) => nodes
+        .SelectMany(n => n.Spec.Memberships.Select(m => (m.SubMesh, Host: n.Spec.Node)))
+        .GroupBy(m => m.SubMesh, m => m.Host, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.Distinct(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
 
     /// <summary>
     /// The lowest share of arrows a period's draw destroys under the policy: the most-used share of
@@ -164,21 +171,17 @@ public static class PrincipleAudit
     /// the sub-meshes' hosts is about χ² with Σ(n − 1) degrees of freedom; over 5σ above it, some
     /// hosts are chosen far more often than chance allows.
     /// </summary>
-    private static CheckItem? PeerChoice(string name, IReadOnlyList<V1Alpha1MeshNode> nodes)
+    private static CheckItem? PeerChoice(string name, IReadOnlyList<V1Alpha1MeshNode> nodes, Dictionary<string, List<string>> members)
     {
-        var bySubMesh = nodes
-            .SelectMany(n => n.Spec.Memberships.Select(m => (m.SubMesh, Host: n.Spec.Node)))
-            .GroupBy(m => m.SubMesh, m => m.Host, StringComparer.Ordinal);
         var arrows = nodes
             .SelectMany(n => (n.Status?.Arrows ?? []).Where(a => a.Initiated && a.Reason == "random"))
             .ToList();
         var (dispersion, freedom, judged, chosenMost) = (0.0, 0, 0, new List<string>());
-        foreach (var subMesh in bySubMesh)
+        foreach (var (subMesh, hosts) in members)
         {
-            var hosts = subMesh.Distinct(StringComparer.Ordinal).ToList();
             var n = hosts.Count;
             var counts = hosts.ToDictionary(h => h, _ => 0, StringComparer.Ordinal);
-            foreach (var arrow in arrows.Where(a => a.SubMesh == subMesh.Key && counts.ContainsKey(a.Peer)))
+            foreach (var arrow in arrows.Where(a => a.SubMesh == subMesh && counts.ContainsKey(a.Peer)))
             {
                 counts[arrow.Peer]++;
             }
@@ -209,14 +212,11 @@ public static class PrincipleAudit
     }
 
     /// <summary>The exceptions within their bounds: small-mesh only in small sub-meshes, bootstrap within its named peers, preferred within its share.</summary>
-    private static CheckItem? Exceptions(string name, IReadOnlyList<V1Alpha1MeshNode> nodes, RandomizationPolicy policy)
+    private static CheckItem? Exceptions(string name, IReadOnlyList<V1Alpha1MeshNode> nodes, Dictionary<string, List<string>> members, RandomizationPolicy policy)
     {
         var faults = new List<string>();
         var hosts = new List<string>();
-        var sizes = nodes
-            .SelectMany(n => n.Spec.Memberships.Select(m => (m.SubMesh, Host: n.Spec.Node)))
-            .GroupBy(m => m.SubMesh, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(m => m.Host).Distinct(StringComparer.Ordinal).Count(), StringComparer.Ordinal);
+        var sizes = members.ToDictionary(m => m.Key, m => m.Value.Count, StringComparer.Ordinal);
         var smallest = sizes.Count == 0 ? 0 : sizes.Values.Min();
         var created = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in nodes)
