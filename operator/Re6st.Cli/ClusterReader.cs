@@ -7,6 +7,7 @@ using Re6st.Contracts;
 using Re6st.Lab.Cluster;
 using Re6st.Operator.Crds;
 using Re6st.Operator.Health;
+using Re6st.Operator.Reconcile;
 using Re6st.Operator.Resources;
 using Re6st.Operator.Runtime;
 
@@ -101,7 +102,13 @@ public sealed class ClusterReader : IDisposable
             foreach (var m in all.Where(m => mesh is null || m.Metadata.Name == mesh))
             {
                 var policyName = m.Spec.PolicyRef ?? V1Alpha1RandomizationPolicy.DefaultName;
-                meshes.Add(new MeshView(m, policyName, policies.FirstOrDefault(p => p.Metadata.Name == policyName), [.. nodes.Where(n => n.Spec.Mesh == m.Metadata.Name)]) { Regions = regions });
+                List<V1Alpha1MeshNode> members = [.. nodes.Where(n => n.Spec.Mesh == m.Metadata.Name)];
+                var secret = members.Select(n => n.Spec.Babel?.KeySecret).FirstOrDefault(s => s is not null) ?? $"{Namespace}/{KeySecrets.NameFor(m.Metadata.Name)}";
+                meshes.Add(new MeshView(m, policyName, policies.FirstOrDefault(p => p.Metadata.Name == policyName), members)
+                {
+                    Regions = regions,
+                    Key = await KeyAsync(secret, cancellationToken),
+                });
             }
         }
 
@@ -151,6 +158,25 @@ public sealed class ClusterReader : IDisposable
         catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
         {
             return new Dictionary<string, string>();
+        }
+    }
+
+    /// <summary>The key Secret <paramref name="secret"/> ("namespace/name"): which keys it holds and which signs, never their values.</summary>
+    private async Task<KeyView> KeyAsync(string secret, CancellationToken cancellationToken)
+    {
+        var (space, name) = secret.Split('/', 2) is [var n, var s] ? (n, s) : (Namespace, secret);
+        try
+        {
+            var read = await _client.CoreV1.ReadNamespacedSecretAsync(name, space, cancellationToken: cancellationToken);
+            return new KeyView(secret, true, KeySecrets.SigningKeyOf(read), [.. (read.Data?.Keys ?? []).Order(StringComparer.Ordinal)]);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return new KeyView(secret, false, null, []);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            return new KeyView(secret, false, null, [], $"{(int)e.Response.StatusCode} {e.Response.StatusCode}");
         }
     }
 

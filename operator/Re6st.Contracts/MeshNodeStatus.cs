@@ -55,6 +55,10 @@ public sealed class MeshNodeStatus
     [JsonPropertyName("clockOffsetSeconds")]
     public int? ClockOffsetSeconds { get; set; }
 
+    [Description("The id of the Babel key this host's babeld signs with (an entry of the mesh's key Secret; the id only, never the key).")]
+    [JsonPropertyName("signingKey")]
+    public string? SigningKey { get; set; }
+
     [Description("What the destruction policy and the selection did at this host since its agent started: the figures re6st check audits the principles with.")]
     [JsonPropertyName("churn")]
     public ChurnStatusResource? Churn { get; set; }

@@ -42,7 +42,9 @@ public sealed class ClusterCommandsTests(ApiServer server)
             await _cluster.PlannedMeshAsync(test, 3, op.Log);
 
             // Each host's status as its agent writes it (the agent's own code, heartbeat included):
-            // a ring of arrows a→b→c→a.
+            // a ring of arrows a→b→c→a, each host's babeld signing with the key the operator made.
+            var secret = await server.Admin.CoreV1.ReadNamespacedSecretAsync(KeySecrets.NameFor(test), ApiServer.OperatorNamespace);
+            var signing = KeySecrets.SigningKeyOf(secret)!;
             foreach (var node in nodes)
             {
                 sources.Add(MeshNodeMembershipSource.Start(server.AgentApi, node, test));
@@ -52,7 +54,7 @@ public sealed class ClusterCommandsTests(ApiServer server)
             {
                 var (next, previous) = (nodes[(i + 1) % 3], nodes[(i + 2) % 3]);
                 await Cluster.EventuallyAsync(() => sources[i].ReadAsync(CancellationToken.None), v => v is { Peers.Count: 2 }, Bound, $"{nodes[i]}: its view", op.Log);
-                await sources[i].PublishAsync(Status(nodes[i], [new PublishedArrow($"{i}", next, "root", TunnelTechnology.WireGuard, 51820)], new AcceptedArrow(previous, "root", 1)), CancellationToken.None);
+                await sources[i].PublishAsync(Status(nodes[i], [new PublishedArrow($"{i}", next, "root", TunnelTechnology.WireGuard, 51820)], new AcceptedArrow(previous, "root", 1)) with { SigningKey = signing }, CancellationToken.None);
             }
 
             // Ready means routed: the operator sets it once every host's agent reports arrows and routes.
@@ -63,6 +65,15 @@ public sealed class ClusterCommandsTests(ApiServer server)
             Assert.True(healthy.Code == 0, healthy.Text);
             Assert.All(healthy.Items, i => Assert.True(i.Outcome == "pass", $"{i.Name}: {i.Outcome}: {i.Reason}\n{healthy.Text}"));
             Assert.Contains(healthy.Items, i => i.Name == "operator" && i.Reason.StartsWith($"led by ", StringComparison.Ordinal));
+            Assert.Contains(healthy.Items, i => i.Name == $"mesh {test}: key" && i.Reason.StartsWith($"{signing} signs, made ", StringComparison.Ordinal) && i.Reason.Contains("rotated every 30 d", StringComparison.Ordinal));
+            Assert.Contains(healthy.Items, i => i.Name == $"mesh {test}: host keys" && i.Reason == $"each of the 3 live host(s) signs with {signing}");
+
+            // b's babeld signs with a key the mesh does not hold: its neighbours would drop its packets.
+            await sources[1].PublishAsync(Status(nodes[1], [new PublishedArrow("1", nodes[2], "root", TunnelTechnology.WireGuard, 51820)], new AcceptedArrow(nodes[0], "root", 1)) with { SigningKey = "k1" }, CancellationToken.None);
+            var stray = await CheckAsync(test);
+            Assert.Equal(1, stray.Code);
+            Assert.Contains(stray.Items, i => i.Name == $"mesh {test}: host keys" && i.Outcome == "fail" && i.Hosts.SequenceEqual([nodes[1]]) && i.Reason.Contains($"{nodes[1]} (k1)", StringComparison.Ordinal));
+            await sources[1].PublishAsync(Status(nodes[1], [new PublishedArrow("1", nodes[2], "root", TunnelTechnology.WireGuard, 51820)], new AcceptedArrow(nodes[0], "root", 1)) with { SigningKey = signing }, CancellationToken.None);
 
             var status = await RunAsync(["status", "--mesh", test, "--json"]);
             Assert.True(status.ExitCode == 0, status.Error);

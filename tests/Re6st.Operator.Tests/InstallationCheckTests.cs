@@ -77,6 +77,73 @@ public sealed class InstallationCheckTests
     }
 
     [Fact]
+    public void AFreshKeyThatEveryHostSignsWith_PassesTheKeyItems_WithItsAgeAndNextRotation()
+    {
+        var made = Now - TimeSpan.FromDays(3);
+        var view = WithKey(Healthy(edit: n => n.Status!.SigningKey = KeyId(made)), new KeyView("re6st-system/re6st-babel-m", true, KeyId(made), [KeyId(made - TimeSpan.FromDays(30)), KeyId(made)]));
+
+        var key = Item(view, "mesh m: key");
+        var hosts = Item(view, "mesh m: host keys");
+
+        Assert.Equal(Outcome.Pass, key.Outcome);
+        Assert.Equal($"{KeyId(made)} signs, made 3 d ago; rotated every 30 d (next in 27 d); 2 key(s) accepted", key.Reason);
+        Assert.Equal(Outcome.Pass, hosts.Outcome);
+        Assert.Contains("each of the 3 live host(s) signs with", hosts.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AKeyPastItsRotationPeriod_WarnsThatTheOperatorHasNotRotatedIt()
+    {
+        var made = Now - TimeSpan.FromDays(31);
+        var view = WithKey(Healthy(), new KeyView("re6st-system/re6st-babel-m", true, KeyId(made), [KeyId(made)]));
+
+        var key = Item(view, "mesh m: key");
+
+        Assert.Equal(Outcome.Warn, key.Outcome);
+        Assert.Contains("has signed for 31 d, past the rotation period 30 d (spec.babel.keyRotationPeriod)", key.Reason, StringComparison.Ordinal);
+        Assert.Contains("operator", key.Look, StringComparison.Ordinal);
+
+        // Within the slack of a resync, a key just due is not held against the operator yet.
+        var due = Now - TimeSpan.FromDays(30) - TimeSpan.FromMinutes(5);
+        Assert.Equal(Outcome.Pass, Item(WithKey(Healthy(), new KeyView("re6st-system/re6st-babel-m", true, KeyId(due), [KeyId(due)])), "mesh m: key").Outcome);
+    }
+
+    [Fact]
+    public void AHostOnTheOlderKey_Warns_AndOneOnAKeyTheMeshNoLongerHolds_Fails_NamingThem()
+    {
+        var old = KeyId(Now - TimeSpan.FromDays(40));
+        var current = KeyId(Now - TimeSpan.FromDays(10));
+        var secret = new KeyView("re6st-system/re6st-babel-m", true, current, [old, current]);
+
+        var behind = Item(WithKey(Healthy(edit: n => n.Status!.SigningKey = n.Spec.Node == "b" ? old : current), secret), "mesh m: host keys");
+        var lost = Item(WithKey(Healthy(edit: n => n.Status!.SigningKey = n.Spec.Node == "c" ? "k1" : current), secret), "mesh m: host keys");
+
+        Assert.Equal(Outcome.Warn, behind.Outcome);
+        Assert.Equal(["b"], behind.Hosts);
+        Assert.Contains($"b ({old})", behind.Reason, StringComparison.Ordinal);
+        Assert.Contains("no adjacency", behind.Reason, StringComparison.Ordinal);
+        Assert.Equal(Outcome.Fail, lost.Outcome);
+        Assert.Equal(["c"], lost.Hosts);
+        Assert.Contains("c (k1)", lost.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingKeySecret_Fails_AndOneTheReaderMayNotRead_Warns()
+    {
+        var missing = Item(WithKey(Healthy(), new KeyView("re6st-system/re6st-babel-m", false, null, [])), "mesh m: key");
+        var forbidden = Item(WithKey(Healthy(), new KeyView("re6st-system/re6st-babel-m", false, null, [], "403 Forbidden")), "mesh m: key");
+        var unsigned = Item(WithKey(Healthy(), new KeyView("re6st-system/re6st-babel-m", true, "k9", ["k8"])), "mesh m: key");
+
+        Assert.Equal(Outcome.Fail, missing.Outcome);
+        Assert.Contains("re6st-system/re6st-babel-m does not exist", missing.Reason, StringComparison.Ordinal);
+        Assert.Equal(Outcome.Warn, forbidden.Outcome);
+        Assert.Contains("403 Forbidden", forbidden.Reason, StringComparison.Ordinal);
+        Assert.Contains("kubectl auth can-i get secrets -n re6st-system", forbidden.Look, StringComparison.Ordinal);
+        Assert.Equal(Outcome.Fail, unsigned.Outcome);
+        Assert.Contains("names no signing key it holds", unsigned.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TwoGroupsOfHostsWithArrowsOnlyAmongThemselves_FailThePartitionItem()
     {
         var view = Healthy(arrows: [("a", "b"), ("c", "d")], hosts: ["a", "b", "c", "d"]);
@@ -258,6 +325,11 @@ public sealed class InstallationCheckTests
             [.. hosts.Select(h => new PodView("re6st-system", $"agent-{h}", h, true))],
             [new MeshView(mesh, "default", policy, nodes)]);
     }
+
+    /// <summary>A key id as the operator makes it ("k" and its creation time in Unix seconds).</summary>
+    private static string KeyId(DateTimeOffset made) => $"k{made.ToUnixTimeSeconds()}";
+
+    private static ClusterView WithKey(ClusterView view, KeyView key) => view with { Meshes = [view.Meshes[0] with { Key = key }] };
 
     private static CheckItem Item(ClusterView view, string name) => InstallationCheck.Run(view, "re6st-system").Single(i => i.Name == name);
 }

@@ -24,13 +24,17 @@ public sealed partial class HostAgent
         view.Plan,
         Enumerable.Range(0, _memberships.Length).ToDictionary(m => _memberships[m], m => _pool!.NamesOf(m)),
         SocketPath,
-        view.Keys?.Signing ?? _options.Key,
+        SigningKey(view),
         view.HelloInterval));
 
-    private void WriteConfig(string text)
+    /// <summary>The key babeld signs with: the mesh's signing key once read, else the one the agent started with.</summary>
+    private BabelKey SigningKey(AgentView view) => view.Keys?.Signing ?? _options.Key;
+
+    private void WriteConfig(string text, AgentView view)
     {
         BabelConfigFile.WriteText(ConfigPath, text);
         _configText = text;
+        _signingKeyId = SigningKey(view).Id;
     }
 
     /// <param name="reason">agent-start, or new-plan-or-key.</param>
@@ -81,7 +85,7 @@ public sealed partial class HostAgent
         }
 
         _log($"{Node}: new plan or key: babeld restarts with the new configuration");
-        WriteConfig(text);
+        WriteConfig(text, view);
         await _babeld!.DisposeAsync().ConfigureAwait(false);
         _earlierBabelds += _babeld.Counts;
         StartBabeld("new-plan-or-key");

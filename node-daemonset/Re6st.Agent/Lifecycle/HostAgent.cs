@@ -72,6 +72,7 @@ public sealed partial class HostAgent : IAsyncDisposable
     private readonly PeriodClock _period;
     private ChurnCounters _churn = new(DateTimeOffset.UnixEpoch);
     private string _configText = "";
+    private string? _signingKeyId;
     private DateTimeOffset _babeldStartedAt;
 
     // What the babelds replaced by a new plan or key counted, so the metrics keep counting up.
@@ -157,7 +158,7 @@ public sealed partial class HostAgent : IAsyncDisposable
         _pods = new PodNetwork(_shell, _options.CniConfDirectory, _options.InterfacePrefix, _log);
         await _pods.ApplyAsync(_view.Plan.Pods, cancellationToken).ConfigureAwait(false);
         _pool = new InterfacePool(_options.InterfacePrefix, _memberships.Length, _options.PoolSize, _options.PortBase);
-        WriteConfig(ConfigText(_view));
+        WriteConfig(ConfigText(_view), _view);
         _journal = new ArrowJournal(Path.Combine(_options.StateDirectory, "arrows.json"));
         _standIns = new StandInRoutes(_shell, _time);
         _leftRoutes = new LeftRoutes(_shell);
@@ -382,6 +383,7 @@ public sealed partial class HostAgent : IAsyncDisposable
             Routes = babel.Connected ? babel.InstalledRouteCount : null,
             HandOverUntil = _handOverUntil,
             StandingIn = [.. _standingIn],
+            SigningKey = _signingKeyId,
             Churn = _churn.Figures(),
         };
         Metrics.ObserveHandOver(_standingIn.Count, _handedOver || _handOverUntil is not null || _keptRoutes > 0);

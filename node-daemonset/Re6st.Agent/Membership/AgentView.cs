@@ -66,6 +66,9 @@ public sealed record PeerStatus(
     /// <summary>The peers whose prefixes this host announces while they hand over.</summary>
     public IReadOnlyList<string> StandingIn { get; init; } = [];
 
+    /// <summary>The id of the Babel key this host's babeld signs with (null when not published).</summary>
+    public string? SigningKey { get; init; }
+
     /// <summary>What the principles did at this host since its agent started (null when not published).</summary>
     public Lifecycle.ChurnFigures? Churn { get; init; }
 }

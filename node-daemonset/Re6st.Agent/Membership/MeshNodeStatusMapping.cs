@@ -53,6 +53,7 @@ public static class MeshNodeStatusMapping
             Routes = status.Routes,
             HandOverUntil = status.HandOverUntil is { } until ? StatusHeartbeat.Format(until) : null,
             StandingIn = status.StandingIn.Count > 0 ? [.. status.StandingIn.Order(StringComparer.Ordinal)] : null,
+            SigningKey = status.SigningKey,
             Churn = status.Churn is { } churn ? new ChurnStatusResource
             {
                 Since = StatusHeartbeat.Format(churn.Since),
@@ -84,6 +85,7 @@ public static class MeshNodeStatusMapping
             HandOverUntil = status.HandOverUntil,
             StandingIn = status.StandingIn,
             ClockOffsetSeconds = status.ClockOffsetSeconds,
+            SigningKey = status.SigningKey,
             Churn = status.Churn,
         };
     }

@@ -46,4 +46,15 @@ public sealed record MeshView(V1Alpha1Mesh Mesh, string PolicyName, V1Alpha1Rand
     /// a MeshNode copies only the labels its policy reads. Empty when the reader may not list Nodes.
     /// </summary>
     public IReadOnlyDictionary<string, string> Regions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The mesh's Babel key Secret; null when it was not read.</summary>
+    public KeyView? Key { get; init; }
 }
+
+/// <summary>A mesh's Babel key Secret as <c>re6st check</c> reads it: the keys' ids, never their values.</summary>
+/// <param name="Secret">Its namespace/name.</param>
+/// <param name="Exists">Whether the API server has it.</param>
+/// <param name="SigningKey">The id its annotation names as the key that signs.</param>
+/// <param name="Keys">The ids it holds: the keys the mesh accepts.</param>
+/// <param name="Unreadable">Why the reader could not read it (say, forbidden), or null.</param>
+public sealed record KeyView(string Secret, bool Exists, string? SigningKey, IReadOnlyList<string> Keys, string? Unreadable = null);

@@ -30,6 +30,12 @@ public static class InstallationCheck
     /// <summary>How far an agent's clock may be from the API server's before check warns.</summary>
     public const int MaxClockOffsetSeconds = 2;
 
+    /// <summary>
+    /// How long past its rotation period a signing key may still sign before check warns: the
+    /// operator rotates it at the mesh's next reconcile, which its resync (5 min) bounds.
+    /// </summary>
+    public static readonly TimeSpan KeyRotationSlack = TimeSpan.FromMinutes(10);
+
     public static IReadOnlyList<CheckItem> Run(ClusterView view, string installNamespace)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -166,6 +172,11 @@ public static class InstallationCheck
                     [.. off.Select(c => c.Host)]);
         }
 
+        foreach (var item in KeyItems(name, mesh, liveNames, view.Now, installNamespace))
+        {
+            yield return item;
+        }
+
         // Every host with arrows, and no part of the mesh cut off from the rest.
         if (hosts.Count > 1)
         {
@@ -207,6 +218,92 @@ public static class InstallationCheck
             yield return new CheckItem($"{name}: hand-overs", Outcome.Warn, $"handing over to its next run: {string.Join(", ", handingOver)} (peers stand in meanwhile)", $"kubectl -n {installNamespace} get pods -l app.kubernetes.io/component=agent", handingOver);
         }
     }
+
+    /// <summary>
+    /// The mesh's Babel key: its Secret holds the key that signs, that key is younger than the
+    /// rotation period (plus <see cref="KeyRotationSlack"/>), and every live host signs with it.
+    /// </summary>
+    private static IEnumerable<CheckItem> KeyItems(string name, MeshView mesh, HashSet<string> live, DateTimeOffset now, string installNamespace)
+    {
+        if (mesh.Key is not { } key)
+        {
+            yield break;
+        }
+
+        var look = $"kubectl -n {installNamespace} logs deploy/<release>-operator (the operator makes and rotates the key)";
+        if (key.Unreadable is { } why)
+        {
+            yield return new CheckItem($"{name}: key", Outcome.Warn, $"cannot read its key Secret {key.Secret} ({why}): the key's age and the hosts' keys go unchecked", $"kubectl auth can-i get secrets -n {key.Secret.Split('/')[0]}");
+            yield break;
+        }
+
+        if (!key.Exists)
+        {
+            yield return new CheckItem($"{name}: key", Outcome.Fail, $"its key Secret {key.Secret} does not exist: a starting agent waits for it, and babeld signs with nothing newer", look);
+            yield break;
+        }
+
+        if (key.SigningKey is not { } signing || !key.Keys.Contains(signing, StringComparer.Ordinal))
+        {
+            yield return new CheckItem($"{name}: key", Outcome.Fail, $"{key.Secret} names no signing key it holds (annotation {Group.SigningKeyAnnotation}: {key.SigningKey ?? "none"}; keys: {(key.Keys.Count == 0 ? "none" : string.Join(", ", key.Keys))})", look);
+            yield break;
+        }
+
+        var rotation = KeySecrets.RotationOf(mesh.Mesh);
+        var made = KeySecrets.CreatedAt(signing);
+        var age = made is { } m ? now - m : (TimeSpan?)null;
+        yield return age is { } a && a <= rotation + KeyRotationSlack
+            ? new CheckItem($"{name}: key", Outcome.Pass, $"{signing} signs, made {Span(a)} ago; rotated every {Span(rotation)} (next in {Span(rotation - a < TimeSpan.Zero ? TimeSpan.Zero : rotation - a)}); {key.Keys.Count} key(s) accepted")
+            : new CheckItem(
+                $"{name}: key",
+                Outcome.Warn,
+                age is { } overdue
+                    ? $"{signing} has signed for {Span(overdue)}, past the rotation period {Span(rotation)} (spec.babel.keyRotationPeriod): the operator has not rotated it"
+                    : $"the signing key's id '{signing}' does not say when it was made: the operator replaces it at its next reconcile",
+                look);
+
+        // Which key each live host's babeld signs with (hosts whose agent does not say are left out).
+        var signs = mesh.Nodes
+            .Where(n => live.Contains(n.Spec.Node) && n.Status?.SigningKey is not null)
+            .Select(n => (Host: n.Spec.Node, Key: n.Status!.SigningKey!))
+            .OrderBy(h => h.Host, StringComparer.Ordinal)
+            .ToList();
+        if (signs.Count == 0)
+        {
+            yield break;
+        }
+
+        var unknown = signs.Where(h => !key.Keys.Contains(h.Key, StringComparer.Ordinal)).ToList();
+        var behind = signs.Where(h => h.Key != signing && key.Keys.Contains(h.Key, StringComparer.Ordinal)).ToList();
+        var logs = $"kubectl -n {installNamespace} logs <the host's agent pod>";
+        if (unknown.Count > 0)
+        {
+            yield return new CheckItem($"{name}: host keys", Outcome.Fail, $"signing with a key the mesh no longer holds: {string.Join(", ", unknown.Select(h => $"{h.Host} ({h.Key})"))}; every neighbour drops their Babel packets", logs, [.. unknown.Select(h => h.Host)]);
+        }
+        else if (behind.Count > 0)
+        {
+            yield return new CheckItem(
+                $"{name}: host keys",
+                Outcome.Warn,
+                $"still signing with an older key while {signing} signs: {string.Join(", ", behind.Select(h => $"{h.Host} ({h.Key})"))}; babeld 1.12 checks a packet against its interface's one key, so they have no adjacency with the hosts on {signing} until their agents restart babeld on it",
+                logs,
+                [.. behind.Select(h => h.Host)]);
+        }
+        else
+        {
+            var silent = live.Count - signs.Count;
+            yield return new CheckItem($"{name}: host keys", Outcome.Pass, $"each of the {signs.Count} live host(s) signs with {signing}{(silent > 0 ? $" ({silent} do not say which key)" : "")}");
+        }
+    }
+
+    /// <summary>"3 d", "5 h", "12 min", "40 s".</summary>
+    private static string Span(TimeSpan span) => span switch
+    {
+        { TotalDays: >= 2 } => $"{Math.Floor(span.TotalDays).ToString(CultureInfo.InvariantCulture)} d",
+        { TotalHours: >= 2 } => $"{Math.Floor(span.TotalHours).ToString(CultureInfo.InvariantCulture)} h",
+        { TotalMinutes: >= 2 } => $"{Math.Floor(span.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min",
+        _ => Seconds(span),
+    };
 
     /// <summary>The hosts in groups the arrows join (an arrow listed at either end joins its two hosts), the largest first.</summary>
     public static IReadOnlyList<IReadOnlyList<string>> Parts(IReadOnlyList<HostReport> hosts)

@@ -29,7 +29,7 @@ public sealed class KeySecrets(IKubernetes client, string @namespace, TimeProvid
     {
         ArgumentNullException.ThrowIfNull(mesh);
         var name = NameFor(mesh.Metadata.Name);
-        var rotation = GoDuration.TryParse(mesh.Spec.Babel?.KeyRotationPeriod, out var r, out _) && r > TimeSpan.Zero ? r : DefaultRotation;
+        var rotation = RotationOf(mesh);
         var now = time.GetUtcNow();
         var existing = await ReadAsync(name, cancellationToken).ConfigureAwait(false);
         if (existing is null)
@@ -91,17 +91,27 @@ public sealed class KeySecrets(IKubernetes client, string @namespace, TimeProvid
         }
     }
 
-    /// <summary>Key ids are "k" and the creation time in Unix seconds, so their age is in their name.</summary>
+    /// <summary>How often <paramref name="mesh"/>'s key rotates (spec.babel.keyRotationPeriod, else 720h).</summary>
+    public static TimeSpan RotationOf(V1Alpha1Mesh mesh)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        return GoDuration.TryParse(mesh.Spec.Babel?.KeyRotationPeriod, out var r, out _) && r > TimeSpan.Zero ? r : DefaultRotation;
+    }
+
+    /// <summary>When the key <paramref name="id"/> was made: key ids are "k" and the creation time in Unix seconds, so their age is in their name.</summary>
+    public static DateTimeOffset? CreatedAt(string? id) =>
+        id is ['k', .. var seconds] && long.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var created)
+            ? DateTimeOffset.FromUnixTimeSeconds(created)
+            : null;
+
+    /// <summary>The key that signs, as the Secret's annotation names it (null when none).</summary>
+    public static string? SigningKeyOf(V1Secret secret) => Annotation(secret, SigningAnnotation);
+
     private static bool RotationDue(V1Secret secret, TimeSpan rotation, DateTimeOffset now)
     {
-        var signing = Annotation(secret, SigningAnnotation);
-        if (signing is null || secret.Data?.ContainsKey(signing) != true
-            || !long.TryParse(signing.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var created))
-        {
-            return true;
-        }
-
-        return now - DateTimeOffset.FromUnixTimeSeconds(created) >= rotation;
+        var signing = SigningKeyOf(secret);
+        return signing is null || secret.Data?.ContainsKey(signing) != true || CreatedAt(signing) is not { } created
+            || now - created >= rotation;
     }
 
     private static string? Annotation(V1Secret secret, string key) =>
