@@ -184,7 +184,7 @@ public static class LabCommand
         }
 
         Console.WriteLine();
-        Console.Write((await LabSnapshot.ReadAsync(state, CancellationToken.None)).Render(options.Repository));
+        Console.Write(Show(await LabSnapshot.ReadAsync(state, CancellationToken.None), options.Repository));
         Console.WriteLine();
         Console.WriteLine("watch it: ./re6st lab status --watch · stop it: ./re6st lab down");
         return 0;
@@ -327,8 +327,12 @@ public static class LabCommand
             return 0;
         }
 
-        return await Redraw.RunAsync(watch, async token => (await LabSnapshot.ReadAsync(state, token)).Render(options.Repository));
+        return await Redraw.RunAsync(watch, async token => Show(await LabSnapshot.ReadAsync(state, token), options.Repository));
     }
+
+    /// <summary>The lab's snapshot as a table on a terminal (<see cref="StatusTable.RenderLab"/>), as plain text in a pipe or a file.</summary>
+    private static string Show(LabSnapshot snapshot, string repository) =>
+        Console.IsOutputRedirected ? snapshot.Render(repository) : StatusTable.RenderLab(snapshot, repository, Console.WindowWidth);
 
     /// <summary>Removes the lab (<see cref="LabTeardown"/>), saying what it does; true when nothing is left.</summary>
     public static async Task<bool> DownAsync(string directory)

@@ -10,7 +10,7 @@ public sealed class MeshNodeStatusMappingTests
     public void AHandOverAndTheStandIns_SurviveTheTripThroughAMeshNodeStatus()
     {
         var until = new DateTimeOffset(2026, 12, 3, 12, 2, 0, 250, TimeSpan.Zero);
-        var status = new PeerStatus("a", IPAddress.Parse("2001:db8::a"), "key-a", [new PublishedArrow("x1", "b", "s0", TunnelTechnology.WireGuard, 51000)])
+        var status = new PeerStatus("a", IPAddress.Parse("2001:db8::a"), "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=", [new PublishedArrow("x1", "b", "s0", TunnelTechnology.WireGuard, 51000)])
         {
             HandOverUntil = until,
             StandingIn = ["d", "c"],

@@ -116,6 +116,16 @@ public sealed class MeshValidatorTests
     }
 
     [Fact]
+    public void Validate_AnOrderOutOfRangeWithExpectedNodes_IsAnErrorOnTheOrder_NotALayoutOfThatManyLevels()
+    {
+        // Found by the spec fuzz pass (HostileSpecTests): laying out int.MaxValue levels ran out of memory.
+        var result = MeshValidator.Validate(new MeshSpec { Ipv6Range = V6, Order = int.MaxValue, ExpectedNodes = 1000 });
+
+        Assert.False(result.IsValid);
+        Assert.Contains(result.Errors, e => e.Path == "spec.order");
+    }
+
+    [Fact]
     public void Validate_SubMeshesAndExpectedNodes_KeepsTheDeclaredSubMeshes() =>
         Assert.Equal([7], MeshValidator.Validate(new MeshSpec { Ipv6Range = V6, Order = 2, SubMeshes = [7], ExpectedNodes = 10_000 }).ValueOrThrow().SubMeshes);
 

@@ -1,5 +1,7 @@
 using k8s.Models;
 using Re6st.Cli;
+using Re6st.Lab;
+using Re6st.Lab.Cluster;
 using Re6st.Contracts;
 using Re6st.Operator.Health;
 using Re6st.Operator.Resources;
@@ -30,6 +32,44 @@ public sealed class ConsoleOutputTests
         foreach (var text in new[] { table, plain })
         {
             Assert.Contains("churn: destroyed 3 of 10 arrows drawn over 4 host-period(s) (30 %), 1 spared as most used; since the agents started, opened: random 5, small-mesh 1; removed: closed-by-peer 1, random 3", text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("\u001b[", plain, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void LabStatus_OnATerminal_IsATable_WithAHostWhoseAgentIsDownInRed_AndThePlainTextHasTheSameCells()
+    {
+        var state = new LabState { Lab = new LabProcess("lab", 1, "0"), RunId = "1a2b", Mesh = "lab", PrometheusPort = 9090, Kubeconfig = "/repo/.lab/kubeconfig" };
+        var up = new MetricsText("""
+            re6st_arrows{direction="initiated",state="active"} 3
+            re6st_arrows{direction="accepted",state="active"} 2
+            re6st_arrows{direction="initiated",state="draining"} 1
+            re6st_routes_installed 9
+            re6st_arrows_created_total{reason="random",technology="wireguard"} 14
+            re6st_arrows_destroyed_total{reason="random",technology="wireguard"} 11
+            re6st_drains_started_total 4
+            """);
+        var snapshot = new LabSnapshot(state, "mesh lab: Ready, 2 nodes, order 1, 1 sub-mesh(es), 0 bridges",
+        [
+            new LabSnapshot.HostRow(new LabNode("a", "re6st-1a2b-a", "eu-west", "u0", 9101, null), "root", "member", ["b"], up),
+            new LabSnapshot.HostRow(new LabNode("b", "re6st-1a2b-b", "ap-south", "u0", 9102, null), "root", "member", [], null),
+        ]);
+
+        var table = StatusTable.RenderLab(snapshot, "/repo", 160);
+        var plain = snapshot.Render("/repo");
+
+        Assert.Equal(["a", "eu-west", "root", "member", "up", "4/2", "1", "9", "14", "11", "4"], LabSnapshot.Cells(snapshot.Hosts[0]));
+        Assert.Equal(["b", "ap-south", "root", "member", "DOWN", "-/-", "-", "-", "-", "-", "-"], LabSnapshot.Cells(snapshot.Hosts[1]));
+        Assert.Contains("╭", table, StringComparison.Ordinal);
+        Assert.Contains("\u001b[91mDOWN\u001b[0m", table, StringComparison.Ordinal);
+        Assert.Contains("a     eu-west   root      member  up     4/2            1         9       14       11         4", plain, StringComparison.Ordinal);
+        foreach (var text in new[] { table, plain })
+        {
+            Assert.Contains("lab 1a2b · mesh lab: Ready", text, StringComparison.Ordinal);
+            Assert.Contains("churn so far: 14 arrows created, 11 destroyed (random 11), 4 drains started", text, StringComparison.Ordinal);
+            Assert.Contains("  a   · >", text, StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain("\u001b[", plain, StringComparison.Ordinal);

@@ -10,4 +10,7 @@ public interface IMembershipSource
     Task<AgentView?> ReadAsync(CancellationToken cancellationToken);
 
     Task PublishAsync(PeerStatus status, CancellationToken cancellationToken);
+
+    /// <summary>Values peers published that <see cref="PeerInput"/> refused, so far (each counted once per version of the peer's status).</summary>
+    long RejectedInputs => 0;
 }

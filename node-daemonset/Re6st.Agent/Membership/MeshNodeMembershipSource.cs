@@ -44,6 +44,8 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     private readonly TimeSpan _heartbeat;
     private DateTimeOffset _beat = DateTimeOffset.MinValue;
     private long _writes;
+    private long _rejected;
+    private readonly Dictionary<string, (string? Version, PeerStatus? Status)> _peerStatuses = new(StringComparer.Ordinal);
     private bool _disposed;
 
     private MeshNodeMembershipSource(KubeApiClient client, string node, string mesh, ILogger log, TimeProvider time, int watchSeconds, TimeSpan heartbeat)
@@ -81,6 +83,9 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
     /// <summary>Status writes made so far (a publish that changes nothing makes none).</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
+    /// <inheritdoc/>
+    public long RejectedInputs => Interlocked.Read(ref _rejected);
+
     /// <summary>
     /// This host's plan, policy and hello interval, and the peers of its sub-meshes with what they
     /// publish. Null until this host's MeshNode exists and the watch of each of its sub-meshes has
@@ -108,13 +113,14 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
             .Select(p => new PeerView(
                 p.Spec.ToNodeInfo(),
                 [.. p.Spec.Memberships.Select(m => m.SubMesh).Where(mine.Contains)],
-                MeshNodeStatusMapping.ToPeerStatus(p.Spec.Node, p.Status))
+                PeerStatusOf(p))
             {
                 Prefixes = Prefixes(p.Spec),
             })
             .Where(p => p.SubMeshes.Count > 0)
             .ToList();
         _readGeneration = self.Metadata.Generation;
+        Forget(peers.Select(p => p.Node.Name));
         Watch<SecretObject>? keyWatch;
         lock (_lock)
         {
@@ -123,6 +129,50 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
         var keys = keyWatch?.Informer.Items.FirstOrDefault() is { } secret ? KeysOf(secret) : null;
         return Task.FromResult<AgentView?>(new AgentView(own.Plan, own.Policy, own.HelloInterval, peers) { Self = own.Self, Keys = keys });
+    }
+
+    /// <summary>
+    /// What <paramref name="peer"/> publishes, read through <see cref="PeerInput"/>'s checks once per
+    /// version of its MeshNode: each value refused is logged and counted once, not on every tick.
+    /// </summary>
+    private PeerStatus? PeerStatusOf(MeshNodeObject peer)
+    {
+        var version = peer.Metadata.ResourceVersion;
+        lock (_lock)
+        {
+            if (version is not null && _peerStatuses.TryGetValue(peer.Spec.Node, out var known) && known.Version == version)
+            {
+                return known.Status;
+            }
+        }
+
+        var rejected = new List<string>();
+        var status = MeshNodeStatusMapping.ToPeerStatus(peer.Spec.Node, peer.Status, rejected);
+        foreach (var why in rejected)
+        {
+            LogRejected(_log, peer.Spec.Node, why);
+        }
+
+        Interlocked.Add(ref _rejected, rejected.Count);
+        lock (_lock)
+        {
+            _peerStatuses[peer.Spec.Node] = (version, status);
+        }
+
+        return status;
+    }
+
+    /// <summary>Drops what was read of peers that are no longer in the view.</summary>
+    private void Forget(IEnumerable<string> peers)
+    {
+        var present = peers.ToHashSet(StringComparer.Ordinal);
+        lock (_lock)
+        {
+            foreach (var gone in _peerStatuses.Keys.Where(k => !present.Contains(k)).ToList())
+            {
+                _peerStatuses.Remove(gone);
+            }
+        }
     }
 
     /// <summary>
@@ -416,6 +466,9 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Secret {Secret}: key {Id} is left out: {Reason}")]
     private static partial void LogBadKey(ILogger log, string secret, string id, string reason);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "{Peer}'s status: {Reason}")]
+    private static partial void LogRejected(ILogger log, string peer, string reason);
 
     /// <summary>One running informer and what stops it (its run disposes it once stopped).</summary>
     private sealed class Watch<T>(Informer<T> informer, CancellationTokenSource stop)

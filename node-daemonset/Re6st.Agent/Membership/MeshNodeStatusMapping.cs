@@ -93,51 +93,110 @@ public static class MeshNodeStatusMapping
     /// <summary>
     /// What <paramref name="node"/>'s agent publishes; null until it has published its key and an
     /// underlay address (no arrow can be opened towards it before). Arrows this mapping cannot read
-    /// (no port, a technology it does not know) are left out rather than guessed.
+    /// (no port, a technology it does not know) are left out rather than guessed, and so is every
+    /// value <see cref="PeerInput"/> refuses: each refusal is added to <paramref name="rejected"/>.
     /// </summary>
-    public static PeerStatus? ToPeerStatus(string node, MeshNodeStatus? status)
+    public static PeerStatus? ToPeerStatus(string node, MeshNodeStatus? status, ICollection<string>? rejected = null)
     {
-        if (status?.PublicKey is not { Length: > 0 } key || Underlay(status.Endpoints) is not { } underlay)
+        void Reject(string why) => rejected?.Add(why);
+        if (status?.PublicKey is not { Length: > 0 } key)
+        {
+            return null;
+        }
+
+        if (!PeerInput.IsWireGuardKey(key))
+        {
+            Reject($"publicKey {PeerInput.Quote(key)} is not a WireGuard key (32 bytes in base64): the peer is left out");
+            return null;
+        }
+
+        if (Underlay(status.Endpoints, Reject) is not { } underlay)
         {
             return null;
         }
 
         var arrows = status.Arrows ?? [];
-        var initiated = arrows
-            .Where(a => a.Initiated && a.Port is not null && a.Id is { Length: > 0 })
-            .Select(a => (Arrow: a, Known: TunnelTechnologyNames.TryParse(a.Technology, out var technology), Technology: technology))
-            .Where(a => a.Known)
-            .Select(a => new PublishedArrow(a.Arrow.Id!, a.Arrow.Peer, a.Arrow.SubMesh, a.Technology, a.Arrow.Port!.Value, a.Arrow.State == Draining)
+        if (arrows.Count > PeerInput.MaxArrows)
+        {
+            Reject($"{arrows.Count} arrows: only the first {PeerInput.MaxArrows} are read");
+            arrows = arrows[..PeerInput.MaxArrows];
+        }
+
+        var initiated = new List<PublishedArrow>();
+        var accepted = new List<AcceptedArrow>();
+        foreach (var a in arrows)
+        {
+            if (!PeerInput.IsName(a.Peer) || !PeerInput.IsName(a.SubMesh))
             {
-                Since = StatusHeartbeat.Parse(a.Arrow.Since),
-                Reason = a.Arrow.Reason,
-            })
-            .ToList();
+                Reject($"an arrow to {PeerInput.Quote(a.Peer)} in sub-mesh {PeerInput.Quote(a.SubMesh)}: not a host's and a sub-mesh's name");
+                continue;
+            }
+
+            if (!a.Initiated)
+            {
+                accepted.Add(new AcceptedArrow(a.Peer, a.SubMesh, a.Routes is >= 0 and var routes ? routes : 0));
+                continue;
+            }
+
+            if (a.Port is null || a.Id is not { Length: > 0 } || !TunnelTechnologyNames.TryParse(a.Technology, out var technology))
+            {
+                continue;
+            }
+
+            if (!PeerInput.IsArrowId(a.Id) || a.Port is not (> 0 and <= 65535))
+            {
+                Reject($"arrow {PeerInput.Quote(a.Id)} to {a.Peer}: {(PeerInput.IsArrowId(a.Id) ? $"port {a.Port} is outside 1-65535" : "not an arrow id")}");
+                continue;
+            }
+
+            initiated.Add(new PublishedArrow(a.Id, a.Peer, a.SubMesh, technology, a.Port.Value, a.State == Draining)
+            {
+                Since = StatusHeartbeat.Parse(a.Since),
+                Reason = a.Reason is { } reason && PeerInput.IsArrowId(reason) ? reason : null,
+            });
+        }
+
+        var fingerprint = PeerInput.Fingerprint(status.OpenVpnFingerprint);
+        if (status.OpenVpnFingerprint is { } published && fingerprint is null)
+        {
+            Reject($"openVpnFingerprint {PeerInput.Quote(published)} is not a SHA-256 fingerprint: no OpenVPN arrow to it");
+        }
+
+        var standingIn = status.StandingIn ?? [];
+        if (standingIn.Count > PeerInput.MaxStandingIn || standingIn.Any(h => !PeerInput.IsName(h)))
+        {
+            Reject($"standingIn: {standingIn.Count(h => !PeerInput.IsName(h))} name(s) that are no host's, {standingIn.Count} in all: left out");
+            standingIn = [.. standingIn.Where(PeerInput.IsName).Take(PeerInput.MaxStandingIn)];
+        }
+
         return new PeerStatus(node, underlay, key, initiated)
         {
-            Accepted = [.. arrows.Where(a => !a.Initiated).Select(a => new AcceptedArrow(a.Peer, a.SubMesh, a.Routes ?? 0))],
-            OpenVpnFingerprint = status.OpenVpnFingerprint,
+            Accepted = accepted,
+            OpenVpnFingerprint = fingerprint,
             Technologies = status.Technologies?.ToCore(),
-            Routes = status.Routes,
+            Routes = status.Routes is >= 0 ? status.Routes : null,
             HandOverUntil = StatusHeartbeat.Parse(status.HandOverUntil),
-            StandingIn = status.StandingIn ?? [],
+            StandingIn = standingIn,
         };
     }
 
-    /// <summary>The first endpoint that reads as an address ("2001:db8::1", or "address:port" as older statuses wrote).</summary>
-    private static IPAddress? Underlay(IEnumerable<string>? endpoints)
+    /// <summary>
+    /// The first endpoint that reads as an address a tunnel may dial ("2001:db8::1", or
+    /// "address:port" as older statuses wrote), among the first <see cref="PeerInput.MaxEndpoints"/>.
+    /// </summary>
+    private static IPAddress? Underlay(IEnumerable<string>? endpoints, Action<string> reject)
     {
-        foreach (var endpoint in endpoints ?? [])
+        foreach (var endpoint in (endpoints ?? []).Take(PeerInput.MaxEndpoints))
         {
-            if (IPAddress.TryParse(endpoint, out var address))
+            var address = IPAddress.TryParse(endpoint, out var plain) ? plain
+                : IPEndPoint.TryParse(endpoint, out var withPort) ? withPort.Address
+                : null;
+            if (address is not null && PeerInput.IsUnderlay(address))
             {
                 return address;
             }
 
-            if (IPEndPoint.TryParse(endpoint, out var withPort))
-            {
-                return withPort.Address;
-            }
+            reject($"endpoint {PeerInput.Quote(endpoint)}: {(address is null ? "not an address" : "not an address a tunnel may dial")}");
         }
 
         return null;

@@ -24,10 +24,14 @@ public sealed class AgentMetrics
     private readonly Counter _spared;
     private readonly Counter _drainsStarted;
     private readonly Histogram _drainSeconds;
+    private readonly Histogram _stepSeconds;
+    private readonly Histogram _phaseSeconds;
+    private readonly Histogram _periodLateness;
     private readonly Counter _stepFailures;
     private readonly Counter _babeldRestarts;
     private readonly Counter _babeldRunaways;
     private readonly Counter _suppressedLines;
+    private readonly Counter _rejectedInputs;
     private readonly Gauge _tombstones;
     private readonly Gauge _backedOff;
     private readonly Gauge _babeldUp;
@@ -69,10 +73,23 @@ public sealed class AgentMetrics
         {
             Buckets = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
         });
+        _stepSeconds = f.CreateHistogram("re6st_step_duration_seconds", "How long each step of the agent's loop took (read the peers, accept, drain, destroy at a period's end, top up, publish); the loop runs one step per tick (1 s) and at each period's end.", new HistogramConfiguration
+        {
+            Buckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+        });
+        _phaseSeconds = f.CreateHistogram("re6st_phase_duration_seconds", "How long each phase of the agent's steps took, by phase (replan, dead, hand-over, tombstones, accept, destroy, select, publish).", ["phase"], new HistogramConfiguration
+        {
+            Buckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+        });
+        _periodLateness = f.CreateHistogram("re6st_period_end_lateness_seconds", "How late the step that ended each refresh period ran after the period was due (the next period counts from that step, so this is how much longer than the policy's the periods run).", new HistogramConfiguration
+        {
+            Buckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+        });
         _stepFailures = f.CreateCounter("re6st_step_failures_total", "Lifecycle phases that failed (retried on the next tick), by phase.", "phase");
         _babeldRestarts = f.CreateCounter("re6st_babeld_restarts_total", "Times babeld was restarted after it exited.");
         _babeldRunaways = f.CreateCounter("re6st_babeld_runaway_restarts_total", "Times babeld wrote more than its runaway limit of lines in a second (looping on an error, reading no packet) and was restarted, its tunnels kept.");
         _suppressedLines = f.CreateCounter("re6st_log_lines_suppressed_total", "Log lines left out as repeats of a line already written in the same 10 s window (a summary line says how many), by source (babeld, agent).", "source");
+        _rejectedInputs = f.CreateCounter("re6st_peer_input_rejected_total", "Values peers published in their MeshNode statuses that this host refused (not a WireGuard key, an address no tunnel may dial, a name that is no host's, a port out of range, lists past their bound), each logged with the reason and counted once per version of the peer's status.");
         _tombstones = f.CreateGauge("re6st_tombstones", "Names of removed arrows held by a stand-in interface until babeld has forgotten their neighbours.");
         _backedOff = f.CreateGauge("re6st_peers_backed_off", "Peers left out of this host's random draw for now because their arrows failed to come up or died (30 s doubling to 10 min, over when an arrow to them comes up).");
         _standIns = f.CreateGauge("re6st_stand_ins", "Peers whose prefixes this host announces while their agents hand them over to their next run.");
@@ -151,6 +168,12 @@ public sealed class AgentMetrics
 
     public void DrainStarted() => _drainsStarted.Inc();
 
+    public void StepTook(TimeSpan duration) => _stepSeconds.Observe(duration.TotalSeconds);
+
+    public void PhaseTook(string phase, TimeSpan duration) => _phaseSeconds.WithLabels(phase).Observe(duration.TotalSeconds);
+
+    public void PeriodEndedLate(TimeSpan lateness) => _periodLateness.Observe(Math.Max(0, lateness.TotalSeconds));
+
     public void DrainEnded(TimeSpan duration, bool forced) => _drainSeconds.WithLabels(forced ? "forced" : "drained").Observe(duration.TotalSeconds);
 
     public void StepFailed(string phase) => _stepFailures.WithLabels(phase).Inc();
@@ -164,8 +187,9 @@ public sealed class AgentMetrics
     }
 
     /// <summary>What keeps babeld and the logs in bounds: runaway restarts, repeated lines left out, tombstones.</summary>
-    public void ObserveBounds(int babeldRunaways, long babeldSuppressed, long agentSuppressed, int tombstones)
+    public void ObserveBounds(int babeldRunaways, long babeldSuppressed, long agentSuppressed, int tombstones, long rejectedInputs = 0)
     {
+        _rejectedInputs.IncTo(rejectedInputs);
         _babeldRunaways.IncTo(babeldRunaways);
         _suppressedLines.WithLabels("babeld").IncTo(babeldSuppressed);
         _suppressedLines.WithLabels("agent").IncTo(agentSuppressed);

@@ -91,8 +91,10 @@ public static class MeshValidator
                 }
             }
         }
-        else if (order > 1)
+        else if (order is > 1 and <= MaxOrder)
         {
+            // Only for an order in range: an order out of range is already an error, and laying out
+            // int.MaxValue levels ran out of memory (found by the spec fuzz pass).
             if (spec.ExpectedNodes is { } expected and > 0)
             {
                 fanOut = MeshLayout.SuggestSubMeshes(expected, order);

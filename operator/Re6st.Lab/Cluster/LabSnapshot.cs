@@ -70,23 +70,56 @@ public sealed record LabSnapshot(LabState State, string MeshLine, IReadOnlyList<
         return new LabSnapshot(state, line, rows);
     }
 
-    /// <summary>The table, the churn so far, a picture of who opened arrows to whom, and where to look next.</summary>
+    /// <summary>The columns of the hosts' table (<see cref="Cells"/> gives a row's).</summary>
+    public static IReadOnlyList<string> Columns { get; } = ["host", "region", "sub-mesh", "role", "agent", "arrows out/in", "draining", "routes", "created", "destroyed", "drains"];
+
+    /// <summary>"lab 1a2b · mesh lab: Ready, 10 nodes, ...".</summary>
+    public string Title => $"lab {State.RunId} · {MeshLine}";
+
+    /// <summary>A host's row: its place in the mesh and its agent's figures ("DOWN" and "-" when its metrics do not answer).</summary>
+    public static IReadOnlyList<string> Cells(HostRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var m = row.Metrics;
+        string Figure(double? v) => v is { } x ? x.ToString("0", CultureInfo.InvariantCulture) : "-";
+        return
+        [
+            row.Node.Name,
+            row.Node.Region,
+            row.SubMeshes,
+            row.Role,
+            m is null ? "DOWN" : "up",
+            $"{Figure(m?.Value("re6st_arrows", ("direction", "initiated")))}/{Figure(m?.Value("re6st_arrows", ("direction", "accepted")))}",
+            Figure(m?.Value("re6st_arrows", ("state", "draining"))),
+            Figure(m?.Value("re6st_routes_installed")),
+            Figure(m?.Value("re6st_arrows_created_total")),
+            Figure(m?.Value("re6st_arrows_destroyed_total")),
+            Figure(m?.Value("re6st_drains_started_total")),
+        ];
+    }
+
+    /// <summary>The title, the hosts' table as plain text, and <see cref="Details"/>.</summary>
     public string Render(string repository)
     {
+        var rows = Hosts.Select(Cells).ToList();
+        var widths = Columns.Select((c, i) => rows.Select(r => r[i].Length).Append(c.Length).Max()).ToList();
+        string Line(IReadOnlyList<string> cells) => string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i]))).TrimEnd();
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"lab {State.RunId} · {MeshLine}");
+        text.AppendLine(Title);
         text.AppendLine();
-        text.AppendLine("host  region    sub-mesh  role     agent  arrows out/in  draining  routes  created  destroyed  drains");
-        foreach (var row in Hosts)
+        text.AppendLine(Line(Columns));
+        foreach (var row in rows)
         {
-            var m = row.Metrics;
-            string Figure(double? v) => v is { } x ? x.ToString("0", CultureInfo.InvariantCulture) : "-";
-            text.AppendLine(CultureInfo.InvariantCulture, $"{row.Node.Name,-5} {row.Node.Region,-9} {row.SubMeshes,-9} {row.Role,-8} {(m is null ? "DOWN" : "up"),-6} "
-                + $"{$"{Figure(m?.Value("re6st_arrows", ("direction", "initiated")))}/{Figure(m?.Value("re6st_arrows", ("direction", "accepted")))}",-14} "
-                + $"{Figure(m?.Value("re6st_arrows", ("state", "draining"))),-9} {Figure(m?.Value("re6st_routes_installed")),-7} "
-                + $"{Figure(m?.Value("re6st_arrows_created_total")),-8} {Figure(m?.Value("re6st_arrows_destroyed_total")),-10} {Figure(m?.Value("re6st_drains_started_total"))}");
+            text.AppendLine(Line(row));
         }
 
+        return text.Append(Details(repository)).ToString();
+    }
+
+    /// <summary>What follows the hosts' table: the churn so far, a picture of who opened arrows to whom, and where to look next.</summary>
+    public string Details(string repository)
+    {
+        var text = new StringBuilder();
         var reasons = Hosts.SelectMany(h => h.Destroyed).GroupBy(r => r.Key).Select(g => (Reason: g.Key, Count: g.Sum(r => r.Value))).Where(r => r.Count > 0).OrderByDescending(r => r.Count).ToList();
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"churn so far: {Hosts.Sum(h => h.Metrics?.Value("re6st_arrows_created_total") ?? 0):0} arrows created, "

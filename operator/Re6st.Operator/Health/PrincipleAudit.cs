@@ -127,7 +127,7 @@ public static class PrincipleAudit
                 $"{name}: period",
                 Outcome.Warn,
                 $"{figures}; more than {Percent(PeriodTolerance)} off on {string.Join(", ", off.Select(m => $"{m.Host} ({Number(m.Seconds)} s)"))}",
-                "an agent whose ticks run late (CPU starved, or blocked on the API server)",
+                "agents whose steps run long (CPU starved, or blocked on the API server): re6st_period_end_lateness_seconds and re6st_phase_duration_seconds by phase on those hosts",
                 [.. off.Select(m => m.Host)]);
     }
 

@@ -56,6 +56,10 @@ internal sealed partial class AgentMetricsExport
         metrics.DrainEnded(TimeSpan.FromSeconds(14), forced: false);
         metrics.DrainEnded(TimeSpan.FromMinutes(60), forced: true);
         metrics.StepFailed("select");
+        metrics.StepTook(TimeSpan.FromMilliseconds(300));
+        metrics.PhaseTook("select", TimeSpan.FromMilliseconds(120));
+        metrics.PeriodEndedLate(TimeSpan.FromMilliseconds(40));
+        metrics.ObserveBounds(babeldRunaways: 0, babeldSuppressed: 0, agentSuppressed: 0, tombstones: 0, rejectedInputs: 2);
 
         var now = DateTimeOffset.UnixEpoch;
         var initiated = new ArrowRecord("a1", new Slot(0, 0, "re6a0", 51820), "node-b", "3", TunnelTechnology.WireGuard, initiated: true, now);

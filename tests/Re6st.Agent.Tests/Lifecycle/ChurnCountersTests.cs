@@ -44,7 +44,7 @@ public sealed class ChurnCountersTests
         churn.Created(SelectionReason.Bootstrap);
         churn.Removed("closed-by-peer");
         var arrow = new PublishedArrow("id1", "b", "root", TunnelTechnology.WireGuard, 51820) { Since = T0 + TimeSpan.FromSeconds(3), Reason = "bootstrap" };
-        var status = new PeerStatus("a", System.Net.IPAddress.IPv6Loopback, "key", [arrow]) { Churn = churn.Figures() };
+        var status = new PeerStatus("a", System.Net.IPAddress.Parse("fd5e:ff::a"), "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=", [arrow]) { Churn = churn.Figures() };
 
         var written = MeshNodeStatusMapping.ToStatus(status, 1);
 

@@ -324,7 +324,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
     }
 
     private static PeerStatus Status(string node, IReadOnlyList<PublishedArrow> arrows, params AcceptedArrow[] accepted) =>
-        new(node, IPAddress.Parse("fd5e:ff::a"), "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=", arrows) { Accepted = accepted, Routes = 7, Technologies = TunnelTechnology.All, OpenVpnFingerprint = "AB:CD" };
+        new(node, IPAddress.Parse("fd5e:ff::a"), "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=", arrows) { Accepted = accepted, Routes = 7, Technologies = TunnelTechnology.All, OpenVpnFingerprint = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89" };
 
     private static async Task<AgentView> ViewAsync(MeshNodeMembershipSource source, Func<AgentView, bool> check, string what, MemoryLogger log) =>
         (await Cluster.EventuallyAsync(() => source.ReadAsync(CancellationToken.None), v => v is not null && check(v), Bound, what, log, Describe))!;

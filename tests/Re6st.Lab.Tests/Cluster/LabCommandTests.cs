@@ -8,6 +8,7 @@ using Re6st.Lab;
 using Re6st.Lab.Cluster;
 using Re6st.Lab.Netns;
 using Re6st.Operator.Resources;
+using Re6st.Operator.Runtime;
 using Re6st.Runtime;
 using Re6st.Testing;
 using Xunit.Abstractions;
@@ -16,7 +17,7 @@ namespace Re6st.Lab.Tests.Cluster;
 
 /// <summary>
 /// The lighter lab end to end: <c>re6st lab up --processes</c> (10 hosts, order 2) as a user runs it,
-/// then a policy change through kubectl, accelerated churn under continuous pings (at most 0.1 % lost), two hosts lost,
+/// its Mesh going Progressing → Ready as the hosts converge, then a policy change through kubectl, accelerated churn under continuous pings (at most 0.1 % lost), two hosts lost,
 /// a deleted MeshNode, <c>re6st check</c> (passing, then naming the two hosts whose agents were
 /// killed or hung with SIGSTOP once their statuses go stale), and <c>re6st lab down</c>, checked to leave nothing behind. Counters are read
 /// from the lab's own Prometheus. Its loss figure is a measurement of the system, so it runs alone,
@@ -42,8 +43,17 @@ public sealed class LabCommandTests(ITestOutputHelper output)
         IReadOnlyList<string> victims = [];
         try
         {
-            var up = await CliAsync(["lab", "up", "--processes", "--dir", directory, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--order", "2", "--seed", "7"], TimeSpan.FromMinutes(15));
+            var starting = CliAsync(["lab", "up", "--processes", "--dir", directory, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--order", "2", "--seed", "7"], TimeSpan.FromMinutes(15));
+            var conditions = await MeshConditionsAsync(directory, starting);
+            var up = await starting;
             Assert.True(up.ExitCode == 0, $"lab up failed:\n{up}\n{Tail(Path.Combine(directory, "lab.log"), 60)}");
+
+            // Ready means routed: while the hosts converge the Mesh is Progressing and not Ready,
+            // and lab up ends once it is Ready (no longer Progressing).
+            output.WriteLine($"the Mesh's conditions while the lab started: {string.Join(" -> ", conditions.Select(c => c.ToString()))}");
+            var converging = conditions.FindIndex(c => c.Progressing == "True/Converging" && c.Ready.StartsWith("False/", StringComparison.Ordinal));
+            var ready = conditions.FindIndex(c => c.Ready == "True/Routed" && c.Progressing == "False/Routed");
+            Assert.True(converging >= 0 && ready > converging, $"the Mesh did not go Progressing -> Ready: {string.Join(" -> ", conditions)}");
             Assert.Contains("all 90 pairs of hosts ping over the mesh", up.ToString(), StringComparison.Ordinal);
             state = LabState.Read(directory);
             Assert.NotNull(state);
@@ -105,6 +115,18 @@ public sealed class LabCommandTests(ITestOutputHelper output)
             var destroyed = await Query("sum(re6st_arrows_destroyed_total{reason=~\"random|drained|forced-after-max-drain\"})") - destroyedBefore;
             var reasons = await LabPrometheus.QueryAsync(http, prometheus, "sum by (reason) (re6st_arrows_destroyed_total)", CancellationToken.None);
             output.WriteLine($"destroyed since the start, by reason: {string.Join(", ", reasons.Where(r => r.Value > 0).Select(r => $"{r.Labels["reason"]} {r.Value}"))}");
+            // How long the agents' steps took, and how late the steps that ended periods ran (the
+            // periods run that much longer than the policy's): figures for re6st check's period audit.
+            var window = $"{(int)Churn.TotalSeconds}s";
+            var stepMedian = await Query($"histogram_quantile(0.5, sum by (le) (rate(re6st_step_duration_seconds_bucket[{window}])))");
+            var stepP99 = await Query($"histogram_quantile(0.99, sum by (le) (rate(re6st_step_duration_seconds_bucket[{window}])))");
+            var steps = await Query($"sum(increase(re6st_step_duration_seconds_count[{window}]))");
+            var lateMean = await Query($"sum(increase(re6st_period_end_lateness_seconds_sum[{window}])) / sum(increase(re6st_period_end_lateness_seconds_count[{window}]))");
+            var lateP99 = await Query($"histogram_quantile(0.99, sum by (le) (rate(re6st_period_end_lateness_seconds_bucket[{window}])))");
+            var phases = await LabPrometheus.QueryAsync(http, prometheus, $"sum by (phase) (increase(re6st_phase_duration_seconds_sum[{window}]))", CancellationToken.None);
+            var slowPhases = await LabPrometheus.QueryAsync(http, prometheus, $"sum by (phase) (increase(re6st_phase_duration_seconds_bucket{{le=\"+Inf\"}}[{window}])) - sum by (phase) (increase(re6st_phase_duration_seconds_bucket{{le=\"1\"}}[{window}]))", CancellationToken.None);
+            output.WriteLine("time the agents spent in each phase over the churn (phases over 1 s): " + string.Join(", ", phases.OrderByDescending(p => p.Value).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Labels["phase"]} {p.Value:F1} s ({slowPhases.FirstOrDefault(q => q.Labels["phase"] == p.Labels["phase"]).Value:F0})"))));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agents' steps over the churn: median {stepMedian:F3} s, p99 {stepP99:F3} s, {steps:F0} steps; period ends ran {lateMean:F3} s late on average (p99 {lateP99:F3} s)"));
             var sent = figures.Sum(f => f.Sent);
             var lost = figures.Sum(f => f.Lost);
             output.WriteLine($"churn {Churn.TotalMinutes} min at a 10 s period: {created} arrows created, {destroyed} destroyed by the policy; pings lost {lost} of {sent} ({100.0 * lost / sent:F3} %)");
@@ -253,6 +275,57 @@ public sealed class LabCommandTests(ITestOutputHelper output)
 
     private static Task<CommandResult> CheckAsync(LabState state) =>
         CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st.dll"), "check", "--kubeconfig", state.Kubeconfig!, "--mesh", state.Mesh!], TimeSpan.FromMinutes(1));
+
+    /// <summary>One reading of the Mesh's Ready and Progressing conditions ("status/reason", "-" when absent), and when it was first seen.</summary>
+    private sealed record MeshConditions(string Ready, string Progressing, TimeSpan At)
+    {
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"[{At.TotalSeconds:F1} s] Ready {Ready}, Progressing {Progressing}");
+    }
+
+    /// <summary>
+    /// Each change of the lab's Mesh's Ready and Progressing conditions until <paramref name="until"/>
+    /// ends, polled every 250 ms through the lab's kubeconfig once lab up has written it.
+    /// </summary>
+    private static async Task<List<MeshConditions>> MeshConditionsAsync(string directory, Task until)
+    {
+        var seen = new List<MeshConditions>();
+        var kubeconfig = Path.Combine(directory, "kubeconfig");
+        var clock = Stopwatch.StartNew();
+        Kubernetes? client = null;
+        try
+        {
+            while (!until.IsCompleted)
+            {
+                try
+                {
+                    client ??= File.Exists(kubeconfig) ? new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)) : null;
+                    if (client is not null)
+                    {
+                        var meshes = await client.CustomObjects.ListClusterCustomObjectAsync<ResourceList<V1Alpha1Mesh>>(Group.Name, Group.Version, V1Alpha1Mesh.Plural);
+                        var conditions = meshes.Items.SingleOrDefault()?.Status?.Conditions;
+                        string Of(string type) => conditions?.FirstOrDefault(c => c.Type == type) is { } c ? $"{c.Status}/{c.Reason}" : "-";
+                        var now = new MeshConditions(Of("Ready"), Of("Progressing"), clock.Elapsed);
+                        if (seen.Count == 0 || (seen[^1].Ready, seen[^1].Progressing) != (now.Ready, now.Progressing))
+                        {
+                            seen.Add(now);
+                        }
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException or IOException or TaskCanceledException)
+                {
+                    // The API server is not up yet, or the kubeconfig is being written.
+                }
+
+                await Task.WhenAny(until, Task.Delay(250));
+            }
+        }
+        finally
+        {
+            client?.Dispose();
+        }
+
+        return seen;
+    }
 
     private static Task<CommandResult> CliAsync(IReadOnlyList<string> args, TimeSpan timeout) =>
         CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "re6st.dll"), .. args, "--repository", Repository.Root], timeout);
