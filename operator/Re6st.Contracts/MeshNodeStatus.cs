@@ -13,10 +13,12 @@ public sealed class MeshNodeStatus
     [JsonPropertyName("conditions")]
     public List<Condition>? Conditions { get; set; }
 
+    [RegularExpression(PeerPatterns.WireGuardKey)]
     [Description("The host's WireGuard public key (base64).")]
     [JsonPropertyName("publicKey")]
     public string? PublicKey { get; set; }
 
+    [RegularExpression(PeerPatterns.Fingerprint)]
     [Description("The host's OpenVPN certificate fingerprint (SHA-256), pinned by peers; absent when it runs no OpenVPN.")]
     [JsonPropertyName("openVpnFingerprint")]
     public string? OpenVpnFingerprint { get; set; }
@@ -25,10 +27,12 @@ public sealed class MeshNodeStatus
     [JsonPropertyName("technologies")]
     public List<TechnologyName>? Technologies { get; set; }
 
+    [Bound(16)]
     [Description("Underlay addresses other hosts reach this one at; the port of each arrow this host opened is in arrows[].port.")]
     [JsonPropertyName("endpoints")]
     public List<string>? Endpoints { get; set; }
 
+    [Bound(1024)]
     [JsonPropertyName("arrows")]
     public List<ArrowStatusResource>? Arrows { get; set; }
 
@@ -43,6 +47,7 @@ public sealed class MeshNodeStatus
     [JsonPropertyName("handOverUntil")]
     public string? HandOverUntil { get; set; }
 
+    [Bound(1024)]
     [Description("Hosts whose prefixes this host announces while they hand over.")]
     [JsonPropertyName("standingIn")]
     public List<string>? StandingIn { get; set; }
@@ -55,6 +60,7 @@ public sealed class MeshNodeStatus
     [JsonPropertyName("clockOffsetSeconds")]
     public int? ClockOffsetSeconds { get; set; }
 
+    [RegularExpression(PeerPatterns.KeyId)]
     [Description("The id of the Babel key this host's babeld signs with (an entry of the mesh's key Secret; the id only, never the key).")]
     [JsonPropertyName("signingKey")]
     public string? SigningKey { get; set; }
@@ -131,13 +137,18 @@ public static class StatusHeartbeat
 /// </summary>
 public sealed class ArrowStatusResource
 {
+    [RegularExpression(PeerPatterns.ArrowId)]
     [Description("The arrow's id, given by the host that opened it; both ends know the arrow by it.")]
     [JsonPropertyName("id")]
     public string? Id { get; set; }
 
+    [Bound(253)]
+    [RegularExpression(PeerPatterns.Name)]
     [JsonPropertyName("peer")]
     public string Peer { get; set; } = "";
 
+    [Bound(253)]
+    [RegularExpression(PeerPatterns.Name)]
     [JsonPropertyName("subMesh")]
     public string SubMesh { get; set; } = "";
 
@@ -178,4 +189,27 @@ public sealed class ArrowStatusResource
     [Description("The selection step that chose the peer: random (the principle), or an exception (bootstrap, preferred, small-mesh); absent on an arrow taken over from the agent's previous run.")]
     [JsonPropertyName("reason")]
     public string? Reason { get; set; }
+}
+
+/// <summary>
+/// The forms a host's published values may take, in the CRD's schema: the API server refuses a
+/// status write that breaks one (422, naming the field), before any peer reads it. Peers check the
+/// same again (the agent's PeerInput), since a schema can be changed or skipped.
+/// </summary>
+public static class PeerPatterns
+{
+    /// <summary>A WireGuard key: 32 bytes in base64.</summary>
+    public const string WireGuardKey = "^[A-Za-z0-9+/]{43}=$";
+
+    /// <summary>A SHA-256 certificate fingerprint in colon-hex.</summary>
+    public const string Fingerprint = "^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$";
+
+    /// <summary>A Kubernetes object name (RFC 1123 subdomain): a host's or a sub-mesh's.</summary>
+    public const string Name = "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
+
+    /// <summary>An arrow id: a short lower-case token.</summary>
+    public const string ArrowId = "^[a-z0-9][-a-z0-9]{0,63}$";
+
+    /// <summary>A Babel key id, as the key Secret names its entries.</summary>
+    public const string KeyId = "^[A-Za-z0-9_-]{1,32}$";
 }

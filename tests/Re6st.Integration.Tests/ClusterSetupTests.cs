@@ -59,7 +59,7 @@ public sealed class ClusterSetupTests(ApiServer server)
     }
 
     [Fact]
-    public async Task AgentToken_ReadsMeshNodesAndWritesTheirStatus_ButNeverTheirSpec()
+    public async Task AgentToken_ReadsMeshNodesAndWritesTheirStatus_ButNeverTheirSpec_NorAHostileValue()
     {
         await using var op = await OperatorRun.StartAsync(server);
         var test = Cluster.NewName("rbac");
@@ -69,7 +69,7 @@ public sealed class ClusterSetupTests(ApiServer server)
         var name = V1Alpha1MeshNode.NameFor($"{test}-000", test);
 
         var mine = await server.Agent.CustomObjects.GetClusterCustomObjectAsync<V1Alpha1MeshNode>(Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name);
-        var status = new V1Patch(new { status = new { publicKey = "dGVzdA==", routes = 3 } }, V1Patch.PatchType.MergePatch);
+        var status = new V1Patch(new { status = new { publicKey = "dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=", routes = 3 } }, V1Patch.PatchType.MergePatch);
         await server.Agent.CustomObjects.PatchClusterCustomObjectStatusAsync(status, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name);
         var spec = new V1Patch(new { spec = new { ipv6Prefix = "fd5e::/64" } }, V1Patch.PatchType.MergePatch);
         var e = await Assert.ThrowsAsync<HttpOperationException>(() => server.Agent.CustomObjects.PatchClusterCustomObjectAsync(spec, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name));
@@ -79,8 +79,30 @@ public sealed class ClusterSetupTests(ApiServer server)
         var nodesDenied = await Assert.ThrowsAsync<HttpOperationException>(() => server.Operator.CoreV1.ListNamespacedSecretAsync("default"));
         Assert.Equal(HttpStatusCode.Forbidden, nodesDenied.Response.StatusCode);
 
+        // Hostile values in a status are refused by the CRD's schema (PeerPatterns), naming the field,
+        // before any peer reads them; the status stays as it was.
+        (object Status, string Field)[] hostile =
+        [
+            (new { publicKey = "dGVzdA==\nallowed-ips ::/0" }, "status.publicKey"),
+            (new { openVpnFingerprint = "AB:CD --up /bin/sh" }, "status.openVpnFingerprint"),
+            (new { signingKey = "k1\nkey id x" }, "status.signingKey"),
+            (new { endpoints = Enumerable.Repeat("fd5e::1", 17).ToArray() }, "status.endpoints"),
+            (new { arrows = new[] { new { id = "a1;reboot", peer = "b", subMesh = "root", initiated = true, port = 51820 } } }, "status.arrows[0].id"),
+            (new { arrows = new[] { new { id = "a1", peer = "b\ninterface eth0", subMesh = "root", initiated = true, port = 51820 } } }, "status.arrows[0].peer"),
+            (new { arrows = new[] { new { id = "a1", peer = "b", subMesh = "root", initiated = true, port = 70000 } } }, "status.arrows[0].port"),
+        ];
+        foreach (var (bad, field) in hostile)
+        {
+            var refused = await Assert.ThrowsAsync<HttpOperationException>(() => server.Agent.CustomObjects.PatchClusterCustomObjectStatusAsync(new V1Patch(new { status = bad }, V1Patch.PatchType.MergePatch), Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name));
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.Response.StatusCode);
+            // kube-apiserver 1.20 names a list item's field without its index (status.arrows.id).
+            Assert.True(
+                refused.Response.Content.Contains(field, StringComparison.Ordinal) || refused.Response.Content.Contains(field.Replace("[0]", "", StringComparison.Ordinal), StringComparison.Ordinal),
+                $"{field} not named: {refused.Response.Content}");
+        }
+
         var after = await _cluster.MeshNodesAsync(test);
-        Assert.Equal("dGVzdA==", after.Single().Status!.PublicKey);
+        Assert.Equal("dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=", after.Single().Status!.PublicKey);
         Assert.Equal(mine.Spec.Ipv6Prefix, after.Single().Spec.Ipv6Prefix);
 
         await _cluster.DeleteMeshAsync(test);

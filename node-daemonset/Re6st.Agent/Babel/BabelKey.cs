@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Re6st.Contracts;
 
 namespace Re6st.Agent.Babel;
 
@@ -39,6 +40,6 @@ public sealed partial record BabelKey
     // The secret must not end up in logs or exception messages through a record's generated ToString.
     public override string ToString() => $"BabelKey {{ Id = {Id}, Type = {Type} }}";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,32}$")]
+    [GeneratedRegex(PeerPatterns.KeyId)]
     private static partial Regex IdPattern();
 }

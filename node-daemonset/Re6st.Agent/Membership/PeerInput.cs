@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Re6st.Agent.Tunnels;
+using Re6st.Contracts;
 
 namespace Re6st.Agent.Membership;
 
@@ -11,6 +12,8 @@ namespace Re6st.Agent.Membership;
 /// against the one form it may take; a value that fails is dropped with the reason (the peer as a
 /// whole when no arrow can be opened to it: no WireGuard key, no usable address), never repaired
 /// or passed on. Lists are bounded, so a peer cannot make every other host parse without end.
+/// The CRD's schema says the same forms (<see cref="PeerPatterns"/>), so the API server refuses most
+/// of it first; this is the check that holds when a schema was changed or skipped.
 /// </summary>
 public static partial class PeerInput
 {
@@ -73,9 +76,9 @@ public static partial class PeerInput
         return "'" + string.Concat(cut.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) + "'";
     }
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(PeerPatterns.Name, RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex("^[a-z0-9][-a-z0-9]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(PeerPatterns.ArrowId, RegexOptions.CultureInvariant)]
     private static partial Regex IdPattern();
 }

@@ -138,6 +138,18 @@ public static class CrdGenerator
             }
         }
 
+        if (property.GetCustomAttribute<BoundAttribute>() is { } bound)
+        {
+            if (schema.Type == "array")
+            {
+                schema.MaxItems = bound.Max;
+            }
+            else
+            {
+                schema.MaxLength = bound.Max;
+            }
+        }
+
         if (property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed)
         {
             schema.EnumProperty = [.. allowed.Values.Select(v => (object)v!)];

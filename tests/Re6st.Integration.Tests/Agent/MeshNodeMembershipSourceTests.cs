@@ -144,7 +144,7 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
 
             // Level-triggered: a status someone else changed is written again at the next tick once the watch shows it.
             await server.Admin.CustomObjects.PatchClusterCustomObjectStatusAsync(
-                new V1Patch(new { status = new { publicKey = "b3RoZXI=" } }, V1Patch.PatchType.MergePatch), Group.Name, Group.Version, V1Alpha1MeshNode.Plural, V1Alpha1MeshNode.NameFor(a, test));
+                new V1Patch(new { status = new { publicKey = "b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhlcm90aGVyb3Q=" } }, V1Patch.PatchType.MergePatch), Group.Name, Group.Version, V1Alpha1MeshNode.Plural, V1Alpha1MeshNode.NameFor(a, test));
             await Cluster.EventuallyAsync(
                 async () =>
                 {
@@ -257,10 +257,10 @@ public sealed class MeshNodeMembershipSourceTests(ApiServer server)
             Assert.Equal(HttpStatusCode.Forbidden, denied.Response.StatusCode);
 
             // Through the status subresource the API server keeps only the status, whatever else the patch says.
-            var both = new V1Patch(new { spec = new { ipv6Prefix = "fd5e::/64" }, status = new { publicKey = "c3RhdHVz" } }, V1Patch.PatchType.MergePatch);
+            var both = new V1Patch(new { spec = new { ipv6Prefix = "fd5e::/64" }, status = new { publicKey = "c3RhdHVzc3RhdHVzc3RhdHVzc3RhdHVzc3RhdHVzc3Q=" } }, V1Patch.PatchType.MergePatch);
             await server.Agent.CustomObjects.PatchClusterCustomObjectStatusAsync(both, Group.Name, Group.Version, V1Alpha1MeshNode.Plural, name);
             var after = await MeshNodeAsync(nodes[0], test);
-            Assert.Equal("c3RhdHVz", after.Status!.PublicKey);
+            Assert.Equal("c3RhdHVzc3RhdHVzc3RhdHVzc3RhdHVzc3RhdHVzc3Q=", after.Status!.PublicKey);
             Assert.Equal(before.Spec.Ipv6Prefix, after.Spec.Ipv6Prefix);
         });
     }
