@@ -164,7 +164,7 @@ public sealed class ClusterReader : IDisposable
     /// <summary>The key Secret <paramref name="secret"/> ("namespace/name"): which keys it holds and which signs, never their values.</summary>
     private async Task<KeyView> KeyAsync(string secret, CancellationToken cancellationToken)
     {
-        var (space, name) = secret.Split('/', 2) is [var n, var s] ? (n, s) : (Namespace, secret);
+        var (space, name) = MeshNodeBabel.SecretOf(secret) ?? (Namespace, secret);
         try
         {
             var read = await _client.CoreV1.ReadNamespacedSecretAsync(name, space, cancellationToken: cancellationToken);

@@ -159,6 +159,10 @@ public sealed class MeshNodeBabel
     [Description("Namespace/name of the Secret with the HMAC keys; every key listed there is accepted, the newest signs.")]
     [JsonPropertyName("keySecret")]
     public string? KeySecret { get; set; }
+
+    /// <summary>The namespace and name a <see cref="KeySecret"/> reference ("namespace/name") names; null when it is not of that form.</summary>
+    public static (string Namespace, string Name)? SecretOf(string? keySecret) =>
+        keySecret?.Split('/') is [{ Length: > 0 } space, { Length: > 0 } name] ? (space, name) : null;
 }
 
 public sealed class MeshNodePodNetwork

@@ -364,7 +364,7 @@ public sealed partial class MeshNodeMembershipSource : IMembershipSource, IAsync
             if (reference != _keys?.Reference)
             {
                 _keys?.Watch.Stop();
-                _keys = reference?.Split('/') is [{ Length: > 0 } ns, { Length: > 0 } name] ? (reference, Run(SecretInformer(ns, name))) : null;
+                _keys = MeshNodeBabel.SecretOf(reference) is var (space, name) ? (reference!, Run(SecretInformer(space, name))) : null;
             }
 
             return [.. _subMeshes.Values];

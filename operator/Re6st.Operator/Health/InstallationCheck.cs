@@ -233,7 +233,7 @@ public static class InstallationCheck
         var look = $"kubectl -n {installNamespace} logs deploy/<release>-operator (the operator makes and rotates the key)";
         if (key.Unreadable is { } why)
         {
-            yield return new CheckItem($"{name}: key", Outcome.Warn, $"cannot read its key Secret {key.Secret} ({why}): the key's age and the hosts' keys go unchecked", $"kubectl auth can-i get secrets -n {key.Secret.Split('/')[0]}");
+            yield return new CheckItem($"{name}: key", Outcome.Warn, $"cannot read its key Secret {key.Secret} ({why}): the key's age and the hosts' keys go unchecked", $"kubectl auth can-i get secrets -n {MeshNodeBabel.SecretOf(key.Secret)?.Namespace ?? installNamespace}");
             yield break;
         }
 

@@ -129,7 +129,7 @@ public static class MeshPlanning
 
         var reelection = Duration(spec.BridgeReelectionPeriod, "spec.bridgeReelectionPeriod", DefaultReelectionPeriod, errors);
         var hello = Duration(spec.Babel?.HelloInterval, "spec.babel.helloInterval", TimeSpan.FromSeconds(4), errors);
-        _ = Duration(spec.Babel?.KeyRotationPeriod, "spec.babel.keyRotationPeriod", TimeSpan.FromHours(720), errors);
+        _ = Duration(spec.Babel?.KeyRotationPeriod, "spec.babel.keyRotationPeriod", KeySecrets.DefaultRotation, errors);
 
         LabelSelector? selector = null;
         if (spec.NodeSelector is { } ns)
