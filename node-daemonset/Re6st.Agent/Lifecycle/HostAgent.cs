@@ -196,30 +196,13 @@ public sealed partial class HostAgent : IAsyncDisposable
             try
             {
                 // The next tick, or at once when woken (an arrow condemned): one wake-up runs one step.
-                await _wake.WaitAsync(NextWait(), cancellationToken).ConfigureAwait(false);
+                await _wake.WaitAsync(_options.Tick, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
         }
-    }
-
-    /// <summary>
-    /// Until the next step: a tick, or the end of the refresh period if that comes first (and a
-    /// hair after it, so the step finds it over). Waking only on ticks, the step that ends a period
-    /// ran on average half a tick after it was due, and the next period counts from that step: 10 s
-    /// periods ran 10.5-10.6 s in the lab (re6st check's period audit).
-    /// </summary>
-    private TimeSpan NextWait()
-    {
-        if (_period.End is not { } end)
-        {
-            return _options.Tick;
-        }
-
-        var untilEnd = end - _time.GetUtcNow() + TimeSpan.FromMilliseconds(5);
-        return untilEnd >= _options.Tick ? _options.Tick : untilEnd > TimeSpan.Zero ? untilEnd : TimeSpan.Zero;
     }
 
     /// <summary>
